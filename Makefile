@@ -1,0 +1,37 @@
+# pacsbox: `make run` starts the native stack, `make test` runs every test.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc
+
+.PHONY: venv test test-sqlite test-postgres run clean
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(STAMP)
+
+debian-test-tools:
+	scripts/ensure-debian-packages $(DEBIAN_TEST_TOOLS)
+
+## Every test: the suite on SQLite, then the index-backed tests again on a temporary PostgreSQL.
+test: venv debian-test-tools
+	$(PY) -m pytest -q
+	PACSBOX_TEST_DATABASE=postgresql $(PY) -m pytest -q -m db
+
+test-sqlite: venv debian-test-tools
+	$(PY) -m pytest -q
+
+test-postgres: venv debian-test-tools
+	PACSBOX_TEST_DATABASE=postgresql $(PY) -m pytest -q -m db
+
+## The native stack on the embedded defaults (SQLite, data under ./data).
+run: venv
+	$(VENV)/bin/pacsbox serve pacs --host 127.0.0.1
+
+clean:
+	rm -rf $(VENV) .pytest_cache

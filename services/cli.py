@@ -1,0 +1,101 @@
+"""The `pacsbox` command: one verb per job, each a thin call into the package that does it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from pacsbox.core.errors import PacsboxError
+from pacsbox.core.logs import configure_logging
+from pacsbox.core.settings import Settings
+
+__all__ = ["main"]
+
+SERVICES = {
+    "pacs": ("pacsbox.pacs.app", 8042),
+}
+"""Service name -> (module with `create_app(settings)`, default port)."""
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    module, default_port = SERVICES[args.service]
+    app = importlib.import_module(module).create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port or default_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from pacsbox.core import dbcli
+
+    services = list(SERVICES) if args.service == "all" else [args.service]
+    return asyncio.run(dbcli.run(args.action, services, settings, assume_yes=args.yes))
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from pacsbox.pacs.importer import run_import
+
+    return asyncio.run(run_import(args.paths, settings, progress=not args.quiet))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pacsbox", description="A self-hosted PACS appliance.")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, ERROR (default: PACSBOX_LOG_LEVEL)")
+    parser.add_argument("--log-json", action="store_true", default=None, help="log one JSON object per line")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    serve = verbs.add_parser("serve", help="run one service (what each container runs)")
+    serve.add_argument("service", choices=sorted(SERVICES))
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="HTTP port (default: the service's)")
+    serve.set_defaults(run=_serve)
+
+    db = verbs.add_parser("db", help="database maintenance: check exits 0 ok, 1 error, 2 unreachable, 3 empty, 4 invalid, 7 outdated")
+    db.add_argument("action", choices=["check", "create", "upgrade", "drop"])
+    db.add_argument("--service", default="all", choices=["all", *sorted(SERVICES)])
+    db.add_argument("--yes", action="store_true", help="do not ask before dropping")
+    db.set_defaults(run=_db)
+
+    imp = verbs.add_parser("import", help="bulk import of files, folders, ZIPs and DICOMDIRs")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(run=_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load()
+    except PacsboxError as error:
+        print(f"pacsbox: {error}", file=sys.stderr)
+        return 2
+    service = getattr(args, "service", None) or args.verb
+    configure_logging(
+        service if service != "all" else args.verb,
+        args.log_level or settings.log.level,
+        settings.log.json if args.log_json is None else args.log_json,
+    )
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    try:
+        return run(args, settings)
+    except PacsboxError as error:
+        print(f"pacsbox: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The index database: one piccolo engine per process, built from `PACSBOX_DATABASE_URL`.
+
+SQLite (the default) lives in one file per service under the data directory, in
+WAL mode so that searches read while an ingest writes. piccolo opens a new
+SQLite connection, and with it a new thread, for every query outside a
+transaction; `PooledSQLiteEngine` keeps a few connections open instead, which
+is what makes a QIDO search cost a fraction of a millisecond of database time.
+
+PostgreSQL is selected with a `postgresql://` URL; every service then uses the
+same database, each with its own tables.
+
+piccolo finds "the" engine through a `piccolo_conf` module, so a process binds
+one engine with `use_engine` before touching any table; a pacsbox process runs
+one service and therefore one engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import io
+import os
+import pkgutil
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiosqlite
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.table import Table
+
+from pacsbox.core.settings import Settings
+
+__all__ = [
+    "MigrationState",
+    "PooledSQLiteEngine",
+    "ServiceSchema",
+    "close_engine",
+    "engine_for",
+    "migration_state",
+    "open_engine",
+    "run_migrations",
+    "sqlite_integrity_ok",
+    "use_engine",
+    "write_transaction",
+]
+
+
+class _PooledConnection:
+    """An aiosqlite connection whose `close()` hands it back to the pool."""
+
+    def __init__(self, connection: aiosqlite.Connection, pool: PooledSQLiteEngine) -> None:
+        self._connection = connection
+        self._pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self._connection.execute(*args, **kwargs)
+
+    async def close(self) -> None:
+        self._pool._release(self._connection)
+
+
+class _PooledTransaction(SQLiteTransaction):
+    async def get_connection(self) -> Any:
+        return _PooledConnection(await self.engine._acquire(), self.engine)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """SQLite engine reusing open connections (WAL mode, foreign keys on, busy timeout)."""
+
+    def __init__(self, path: str, *, pool_size: int = 4, synchronous: str = "NORMAL") -> None:
+        super().__init__(path=path, timeout=60)
+        self._pool_size = pool_size
+        self._synchronous = synchronous
+        self._idle: list[aiosqlite.Connection] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _acquire(self) -> aiosqlite.Connection:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests, CLI): start a fresh pool
+            self._idle, self._slots, self._loop = [], asyncio.Semaphore(self._pool_size), loop
+        assert self._slots is not None
+        await self._slots.acquire()
+        if self._idle:
+            return self._idle.pop()
+        try:
+            return await self._connect()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _release(self, connection: aiosqlite.Connection) -> None:
+        if connection.in_transaction:  # never hand out a connection with an open transaction
+            asyncio.get_running_loop().create_task(connection.close())
+        else:
+            self._idle.append(connection)
+        assert self._slots is not None
+        self._slots.release()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        connection = await aiosqlite.connect(**self.connection_kwargs)
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def get_connection(self) -> Any:
+        return _PooledConnection(await self._acquire(), self)
+
+    async def close(self) -> None:
+        """Close the idle connections (the pool refills on the next query)."""
+        while self._idle:
+            await self._idle.pop().close()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _PooledTransaction(self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        connection = await self._acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            self._release(connection)
+
+    async def _run_in_existing_connection(
+        self, connection: Any, query: str, args: list[Any] | None = None,
+        query_type: str = "generic", table: Any = None,
+    ) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+
+def engine_for(settings: Settings, service: str) -> Engine:
+    """The engine `service` ("pacs", "auth") uses under these settings; nothing is opened yet."""
+    url = settings.database.url
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(config={"dsn": url})
+    if url and not url.startswith("sqlite:"):
+        from pacsbox.core.errors import SettingsError
+
+        raise SettingsError(f"PACSBOX_DATABASE_URL={url!r}: expected postgresql://... or empty")
+    path = url.removeprefix("sqlite:///") if url else str(settings.paths.data_dir / f"{service}.sqlite")
+    # The auth store answers "issued" only once the row survives a power cut; the
+    # pacs index may trail its files (they are durable and re-indexed at start-up).
+    return PooledSQLiteEngine(path, synchronous="FULL" if service == "auth" else "NORMAL")
+
+
+def use_engine(engine: Engine, conf: ModuleType, tables: Iterable[type[Table]]) -> None:
+    """Make `engine` the one piccolo uses for `tables`, the migration table and `conf`."""
+    conf.DB = engine  # type: ignore[attr-defined]
+    os.environ["PICCOLO_CONF"] = conf.__name__
+    for table in (*tables, Migration):
+        table._meta.db = engine
+
+
+async def open_engine(engine: Engine) -> None:
+    """Open pools (PostgreSQL) or create the SQLite file's folder."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+    elif isinstance(engine, SQLiteEngine):
+        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def close_engine(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine) and engine.pool:
+        await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close()
+
+
+def _migration_modules(package: str) -> dict[str, ModuleType]:
+    root = importlib.import_module(package)
+    modules = {}
+    for info in pkgutil.iter_modules(root.__path__):
+        module = importlib.import_module(f"{package}.{info.name}")
+        if getattr(module, "ID", None):
+            modules[module.ID] = module
+    return dict(sorted(modules.items()))
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    """What the database holds compared with the migrations this code ships."""
+
+    applied: tuple[str, ...]
+    pending: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+async def migration_state(app_name: str, package: str) -> MigrationState:
+    known = _migration_modules(package)
+    applied: list[str] = []
+    if await Migration.table_exists().run():
+        applied = await Migration.get_migrations_which_ran(app_name=app_name)
+    return MigrationState(
+        applied=tuple(applied),
+        pending=tuple(i for i in known if i not in applied),
+        unknown=tuple(i for i in applied if i not in known),
+    )
+
+
+async def run_migrations(app_name: str, package: str) -> list[str]:
+    """Apply the pending migrations of `package`, oldest first; returns their IDs."""
+    if not await Migration.table_exists().run():
+        await Migration.create_table(if_not_exists=True).run()
+    state = await migration_state(app_name, package)
+    modules = _migration_modules(package)
+    for migration_id in state.pending:
+        manager = await modules[migration_id].forwards()
+        await manager.run()
+        await Migration.insert(Migration(name=migration_id, app_name=app_name)).run()
+    return list(state.pending)
+
+
+def sqlite_integrity_ok(path: str) -> bool:
+    """`PRAGMA integrity_check` of a SQLite file, run synchronously (checks and tests)."""
+    with sqlite3.connect(path) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def write_transaction(engine: Engine) -> Any:
+    """A transaction that takes SQLite's write lock at once (no upgrade deadlocks)."""
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(TransactionType.immediate)
+    return engine.transaction()
+
+
+@dataclass(frozen=True)
+class ServiceSchema:
+    """A service's part of the database: its piccolo_conf module, migrations and tables."""
+
+    name: str
+    conf: str
+    migrations: str
+    tables: tuple[type[Table], ...]
+
+    def bind(self, settings: Settings) -> Engine:
+        """Build this service's engine from `settings` and make piccolo use it."""
+        engine = engine_for(settings, self.name)
+        use_engine(engine, importlib.import_module(self.conf), self.tables)
+        return engine
+
+    async def upgrade(self) -> list[str]:
+        """Apply pending migrations (the engine must be bound and open)."""
+        with contextlib.redirect_stdout(io.StringIO()):  # piccolo prints progress lines
+            return await run_migrations(self.name, self.migrations)

@@ -1,0 +1,250 @@
+"""One settings object for every pacsbox service, built once from the environment.
+
+Every value comes from a `PACSBOX_*` variable. Variables already in the process
+environment win over the `.env` file in `PACSBOX_CONFIG_DIR`; the file wins over
+the defaults written here. A value that cannot be read raises `SettingsError`
+naming the variable and the value, so a typo in `.env` stops a service at start
+rather than at the first request. `.env.example` documents each variable; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pacsbox.core.errors import SettingsError
+
+__all__ = [
+    "AuthSettings",
+    "DatabaseSettings",
+    "DicomSettings",
+    "HttpSettings",
+    "LimitSettings",
+    "LogSettings",
+    "PathSettings",
+    "Settings",
+    "StorageSettings",
+    "read_dotenv",
+]
+
+PREFIX = "PACSBOX_"
+
+
+def setting(env: str, default: Any) -> Any:
+    """A dataclass field read from `PACSBOX_<env>`, `default` when unset."""
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("mutable defaults are not allowed; use a tuple")
+    return field(default=default, metadata={"env": PREFIX + env})
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    config_dir: Path = setting("CONFIG_DIR", Path("."))
+    """Holds `.env` and `certs/`; relative paths below are resolved against it."""
+    data_dir: Path = setting("DATA_DIR", Path("data"))
+    """Stored instances, the SQLite databases and job files."""
+    certs_dir: Path = setting("CERTS_DIR", Path("certs"))
+    """Keys and certificates the wizard generates (mode 0600, never in git)."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = setting("DATABASE_URL", "")
+    """Empty for SQLite files under the data directory, or `postgresql://user:pw@host:port/db`."""
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = setting("LOG_LEVEL", "INFO")
+    """DEBUG, INFO, WARNING or ERROR. PHI and tokens appear only at DEBUG."""
+    json: bool = setting("LOG_JSON", False)
+    """One JSON object per line instead of plain text."""
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    public_url: str = setting("PUBLIC_URL", "https://localhost")
+    """The origin users reach through nginx; absolute URLs the services emit start with it."""
+    url_prefix: str = setting("URL_PREFIX", "/zhiva")
+    """The path under which nginx publishes the PACS (REST, DICOMweb, WADO-URI, explorer)."""
+    allowed_origins: tuple[str, ...] = setting("ALLOWED_ORIGINS", ())
+    """Origins besides the public URL allowed to call the stack from a browser (comma list)."""
+    pacs_url: str = setting("PACS_URL", "http://127.0.0.1:8042")
+    """Internal base URL of the pacs service."""
+    auth_url: str = setting("AUTH_URL", "http://127.0.0.1:4000")
+    """Internal base URL of the auth service."""
+    viewer_url: str = setting("VIEWER_URL", "http://127.0.0.1:8000")
+    """Internal base URL of the viewer service."""
+    max_body_size: int = setting("MAX_BODY_SIZE", 2000 * 1024 * 1024)
+    """Largest request body accepted (bytes); nginx and the services refuse more with 413."""
+
+    @property
+    def pacs_root(self) -> str:
+        """Public URL of the PACS REST root, e.g. `https://host/zhiva`."""
+        return self.public_url.rstrip("/") + self.url_prefix
+
+    @property
+    def dicomweb_root(self) -> str:
+        """Public URL of the DICOMweb root, e.g. `https://host/zhiva/pacs`."""
+        return self.pacs_root + "/pacs"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    overwrite_instances: bool = setting("OVERWRITE_INSTANCES", True)
+    """A SOP Instance UID received again replaces the stored one (else it is kept, `AlreadyStored`)."""
+    max_concurrent_renders: int = setting("MAX_CONCURRENT_RENDERS", 2)
+    """Rendered images decoded at once; more wait, so decoding cannot starve the server."""
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    zip_max_entries: int = setting("ZIP_MAX_ENTRIES", 100_000)
+    """Most members a ZIP upload or import may hold."""
+    zip_max_entry_size: int = setting("ZIP_MAX_ENTRY_SIZE", 4 * 1024**3)
+    """Largest uncompressed size of one ZIP member (bytes, or 512m, 4g)."""
+    zip_max_total_size: int = setting("ZIP_MAX_TOTAL_SIZE", 64 * 1024**3)
+    """Largest uncompressed size of a whole ZIP."""
+    zip_max_ratio: int = setting("ZIP_MAX_RATIO", 200)
+    """Largest compression ratio of a ZIP member (a higher one is a ZIP bomb)."""
+    multipart_max_parts: int = setting("MULTIPART_MAX_PARTS", 100_000)
+    """Most parts one multipart (STOW-RS) request may carry."""
+
+
+@dataclass(frozen=True)
+class DicomSettings:
+    aet: str = setting("DICOM_AET", "PACSBOX")
+    """Our Application Entity title."""
+    port: int = setting("DICOM_PORT", 4242)
+    """DIMSE listening port (0 disables the listener)."""
+    tls_port: int = setting("DICOM_TLS_PORT", 2762)
+    """DICOM TLS listening port (0 disables it)."""
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    jwt_issuer: str = setting("JWT_ISSUER", "pacsbox")
+    """`iss` of every token this stack signs and the only issuer it accepts."""
+    jwt_algorithm: str = setting("JWT_ALGORITHM", "RS256")
+    """The one signing algorithm accepted: RS256 or ES256, matching the key pair."""
+    jwt_private_key: Path = setting("JWT_PRIVATE_KEY", Path("certs/jwt_private.pem"))
+    """PEM private key signing tokens (auth service only)."""
+    jwt_public_key: Path = setting("JWT_PUBLIC_KEY", Path("certs/jwt_public.pem"))
+    """PEM public key verifying tokens."""
+    admin_password_hash: str = setting("ADMIN_PASSWORD_HASH", "")
+    """argon2id hash of the admin password, written by the wizard."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a pacsbox process is configured with, one dataclass per concern."""
+
+    paths: PathSettings = PathSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    log: LogSettings = LogSettings()
+    http: HttpSettings = HttpSettings()
+    storage: StorageSettings = StorageSettings()
+    dicom: DicomSettings = DicomSettings()
+    auth: AuthSettings = AuthSettings()
+    limits: LimitSettings = LimitSettings()
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings: `environ` (default `os.environ`) over `$PACSBOX_CONFIG_DIR/.env`."""
+        environ = dict(os.environ if environ is None else environ)
+        config_dir = Path(environ.get(PREFIX + "CONFIG_DIR") or ".").resolve()
+        values = {**read_dotenv(config_dir / ".env"), **environ}
+        values[PREFIX + "CONFIG_DIR"] = str(config_dir)
+        parts = {f.name: _build(f.type, values, config_dir) for f in dataclasses.fields(cls)}
+        return cls(**parts)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some concerns replaced, e.g. `settings.replace(dicom=DicomSettings(port=0))`."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def variables(cls) -> dict[str, Any]:
+        """Every `PACSBOX_*` variable with its default, in declaration order."""
+        out: dict[str, Any] = {}
+        for part in dataclasses.fields(cls):
+            for f in dataclasses.fields(_concern(part.type)):
+                out[f.metadata["env"]] = f.default
+        return out
+
+
+def _concern(type_name: Any) -> type:
+    return globals()[type_name] if isinstance(type_name, str) else type_name
+
+
+def _build(type_name: Any, values: Mapping[str, str], config_dir: Path) -> Any:
+    concern = _concern(type_name)
+    hints = typing.get_type_hints(concern)
+    kwargs = {}
+    for f in dataclasses.fields(concern):
+        name = f.metadata["env"]
+        raw = values.get(name)
+        value = f.default if raw is None else _cast(name, raw, hints[f.name])
+        if isinstance(value, Path) and not value.is_absolute():
+            value = config_dir / value
+        kwargs[f.name] = value
+    return concern(**kwargs)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _cast(name: str, raw: str, kind: Any) -> Any:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered not in _TRUE | _FALSE:
+                raise ValueError("expected true or false")
+            return lowered in _TRUE
+        if kind is int:
+            return _parse_size(raw) if name.endswith("_SIZE") else int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Path:
+            return Path(raw)
+        if typing.get_origin(kind) is tuple:
+            return tuple(item.strip() for item in raw.split(",") if item.strip())
+        return raw
+    except ValueError as error:
+        raise SettingsError(f"{name}={raw!r}: {error}") from None
+
+
+_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _parse_size(raw: str) -> int:
+    """Bytes from `2000m`, `1g`, `512k` or a plain number, as nginx writes sizes."""
+    text = raw.strip().lower()
+    if text and text[-1] in _UNITS:
+        return int(text[:-1]) * _UNITS[text[-1]]
+    return int(text)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=value` lines of a `.env` file; blank lines and `#` comments ignored, quotes removed."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise SettingsError(f"{path}:{number}: expected KEY=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values

@@ -1,0 +1,57 @@
+"""`create_app(settings)`: the pacs service as a Litestar app.
+
+The lifespan opens the index database (creating or upgrading its schema),
+makes storage and index consistent (`InstanceStore.reconcile`) and starts the
+DICOM listener; the routes are the Orthanc-compatible REST API at `/`,
+DICOMweb at `/pacs/`, WADO-URI at `/wado` and the explorer at `/app/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+
+from pacsbox.core.app import make_app
+from pacsbox.core.db import close_engine, open_engine
+from pacsbox.core.settings import Settings
+from pacsbox.pacs.dicomweb import DICOMWEB_ROUTES
+from pacsbox.pacs.piccolo_app import SCHEMA
+from pacsbox.pacs.rest import REST_ROUTES
+from pacsbox.pacs.store import InstanceStore, Storage
+from pacsbox.pacs.tables import Patient
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = SCHEMA.bind(settings)
+    store = InstanceStore(
+        Storage(settings.paths.data_dir / "storage"),
+        overwrite=settings.storage.overwrite_instances,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await open_engine(engine)
+        try:
+            await SCHEMA.upgrade()
+            await store.reconcile()
+            yield
+        finally:
+            await close_engine(engine)
+
+    async def health() -> None:
+        await Patient.raw("SELECT 1")
+
+    return make_app(
+        service="pacs",
+        settings=settings,
+        route_handlers=[*REST_ROUTES, *DICOMWEB_ROUTES],
+        health=health,
+        lifespan=[lifespan],
+        dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
+        state={"store": store},
+    )

@@ -1,0 +1,175 @@
+"""Instance files: written to a temporary name, flushed, renamed, and only then indexed.
+
+Layout under `<data>/storage/`: `ab/cd/<orthanc-instance-id>.dcm`, where `abcd`
+are the first hex digits of the Orthanc ID. Nothing a client sends (UIDs, file
+names, ZIP entry names) ever becomes part of a path: the ID is a SHA-1.
+Temporary files live in `<data>/storage/.tmp/` on the same file system, so the
+final `rename` is atomic; leftovers there are removed at start-up.
+
+The 128-byte preamble of a Part 10 file is zeroed on the way in (the
+conformance statement documents it), so pacsbox never stores or serves a
+DICOM/executable polyglot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pacsbox.core.errors import PayloadTooLarge
+
+__all__ = ["DurableFile", "Storage", "WrittenFile", "receive"]
+
+_PREAMBLE = 128
+_MAGIC = b"DICM"
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A complete, flushed temporary file and what we learnt while writing it."""
+
+    path: Path
+    size: int
+    md5: str
+
+
+class DurableFile:
+    """A temporary file written in chunks; `finish()` flushes it to disk.
+
+    The first 132 bytes are held back until known: if they end with `DICM`, the
+    preamble before it is written as zeros.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: BinaryIO = open(path, "xb")
+        self._head: bytearray | None = bytearray()
+        self._md5 = hashlib.md5()
+        self.size = 0
+
+    def write(self, chunk: bytes | memoryview) -> None:
+        if self._head is not None:
+            take = _PREAMBLE + len(_MAGIC) - len(self._head)
+            self._head += chunk[:take]
+            chunk = chunk[take:]
+            if len(self._head) < _PREAMBLE + len(_MAGIC):
+                return
+            self._write_head()
+        if chunk:
+            self._put(chunk)
+
+    def _write_head(self) -> None:
+        head, self._head = bytes(self._head or b""), None
+        if head[_PREAMBLE:] == _MAGIC:
+            head = bytes(_PREAMBLE) + _MAGIC
+        self._put(head)
+
+    def _put(self, chunk: bytes | memoryview) -> None:
+        self._file.write(chunk)
+        self._md5.update(chunk)
+        self.size += len(chunk)
+
+    def finish(self) -> WrittenFile:
+        """Flush and fsync; the file is then complete on disk under its temporary name."""
+        if self._head is not None:
+            self._write_head()
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return WrittenFile(self.path, self.size, self._md5.hexdigest())
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (a refused or broken upload)."""
+        if not self._file.closed:
+            self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+class Storage:
+    """The storage folder: temporary files, final paths, atomic commits and removal."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / ".tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+
+    def new_file(self) -> DurableFile:
+        """A fresh temporary file to write an incoming instance into."""
+        return DurableFile(self.tmp / f"{uuid.uuid4().hex}.part")
+
+    def write_bytes(self, data: bytes | memoryview) -> WrittenFile:
+        """A whole instance already in memory, written durably to a temporary file."""
+        target = self.new_file()
+        try:
+            target.write(data)
+            return target.finish()
+        except BaseException:
+            target.discard()
+            raise
+
+    @staticmethod
+    def relative_path(instance_id: str) -> str:
+        return f"{instance_id[0:2]}/{instance_id[2:4]}/{instance_id}.dcm"
+
+    def absolute(self, relative: str) -> Path:
+        return self.root / relative
+
+    def commit(self, written: WrittenFile, instance_id: str) -> str:
+        """Rename the flushed temporary file to its final name, durably; returns the relative path."""
+        relative = self.relative_path(instance_id)
+        final = self.root / relative
+        if not final.parent.is_dir():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(final.parent.parent)
+        os.replace(written.path, final)
+        _fsync_dir(final.parent)
+        return relative
+
+    def remove(self, relative: str) -> None:
+        (self.root / relative).unlink(missing_ok=True)
+
+    def clear_temporary(self) -> int:
+        """Remove leftover temporary files (an interrupted upload); returns how many."""
+        count = 0
+        for leftover in self.tmp.iterdir():
+            leftover.unlink(missing_ok=True)
+            count += 1
+        return count
+
+    def stored_files(self) -> dict[str, Path]:
+        """Every stored instance file by Orthanc instance ID (start-up consistency check)."""
+        return {
+            path.stem: path
+            for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*.dcm")
+        }
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+async def receive(storage: Storage, chunks: Any, max_size: int) -> WrittenFile:
+    """An uploaded body, streamed chunk by chunk into a flushed temporary file.
+
+    Raises:
+        PayloadTooLarge: more than `max_size` bytes arrived (nothing is kept).
+    """
+    target = storage.new_file()
+    try:
+        async for chunk in chunks:
+            target.write(chunk)
+            if target.size > max_size:
+                raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes (PACSBOX_MAX_BODY_SIZE)")
+        return await asyncio.to_thread(target.finish)
+    except BaseException:
+        target.discard()
+        raise

@@ -1,0 +1,63 @@
+"""DICOM JSON (PS3.18 F.2) of an instance's header, made once at ingest.
+
+Values longer than `BULK_THRESHOLD` bytes of a binary VR, and the pixel data
+always, are replaced by a BulkDataURI. The URI is stored with the placeholder
+`pacsbox:bulk/` in front of `studies/{study}/series/{series}/instances/{sop}/bulk/{tag}`;
+`public_metadata` puts the DICOMweb root in its place when it is served, so a
+change of URL prefix needs no re-indexing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+
+__all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "instance_metadata", "public_metadata"]
+
+log = logging.getLogger(__name__)
+
+BULK_PLACEHOLDER = "pacsbox:bulk/"
+BULK_THRESHOLD = 1024
+_PIXEL_TAGS = {0x7FE00008: "OF", 0x7FE00009: "OD", 0x7FE00010: "OW"}
+_BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
+
+
+def _element_json(element: DataElement, base: str) -> dict[str, Any]:
+    def bulk(elem: DataElement) -> str:
+        return f"{base}{elem.tag:08X}"
+
+    try:
+        return element.to_json_dict(bulk_data_element_handler=bulk, bulk_data_threshold=BULK_THRESHOLD)
+    except Exception as error:  # one unreadable value must not lose the whole header
+        log.debug("attribute %08X not representable in JSON: %s", element.tag, error)
+        return {"vr": element.VR}
+
+
+def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str, sop: str) -> str:
+    """The instance's DICOM JSON object as a compact string."""
+    base = f"{BULK_PLACEHOLDER}studies/{study}/series/{series}/instances/{sop}/bulk/"
+    out: dict[str, Any] = {"00020010": {"vr": "UI", "Value": [transfer_syntax]}}
+    for tag in ds.keys():
+        if tag in _PIXEL_TAGS:
+            raw = ds._dict[tag]
+            vr = getattr(raw, "VR", None) or _PIXEL_TAGS[tag]
+            out[f"{tag:08X}"] = {"vr": vr if vr in _BINARY_VRS else _PIXEL_TAGS[tag], "BulkDataURI": f"{base}{tag:08X}"}
+            continue
+        if tag.group == 0x0002 or tag.element == 0:
+            continue  # file meta lives outside the dataset; group lengths are retired
+        try:
+            element = ds[tag]
+        except Exception as error:
+            log.debug("attribute %08X unreadable: %s", tag, error)
+            continue
+        out[f"{tag:08X}"] = _element_json(element, base)
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+
+
+def public_metadata(stored: str, dicomweb_root: str) -> str:
+    """Stored JSON text with its BulkDataURIs pointing at `dicomweb_root` (e.g. `/zhiva/pacs`)."""
+    return stored.replace(f'"{BULK_PLACEHOLDER}', f'"{dicomweb_root.rstrip("/")}/')

@@ -1,0 +1,168 @@
+"""Reading an incoming file's header: the attributes the index needs, and its DICOM JSON.
+
+Only the header is parsed: pixel data and other large values are left on disk
+(`defer_size`), their position noted. A file that pydicom cannot read, or that
+lacks the four UIDs every stored instance needs, is refused with `InvalidDicom`
+naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from pacsbox.core.errors import InvalidDicom
+from pacsbox.pacs.store.ids import ResourceIds
+from pacsbox.pacs.store.metadata import instance_metadata
+
+__all__ = ["ParsedInstance", "fold_person_name", "parse_instance"]
+
+# Real-world headers break the standard in small ways: store them, do not warn per value.
+pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+
+_REQUIRED_UIDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+_UID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ParsedInstance:
+    """What the index stores about one instance, read from its header."""
+
+    ids: ResourceIds
+    sop_class_uid: str
+    sop_uid: str
+    study_uid: str
+    series_uid: str
+    transfer_syntax: str
+    patient_id: str
+    patient_name: str
+    birth_date: str
+    sex: str
+    study_date: str
+    study_time: str
+    accession_number: str
+    study_description: str
+    referring_physician: str
+    study_id: str
+    modality: str
+    series_number: int | None
+    series_description: str
+    series_date: str
+    series_time: str
+    body_part: str
+    instance_number: int | None
+    number_of_frames: int
+    has_file_meta: bool
+    metadata: str
+    """Instance DICOM JSON (PS3.18 F.2), bulk data as `pacsbox:bulk/...` BulkDataURIs."""
+
+
+def fold_person_name(name: str) -> str:
+    """` doe john ` from `Doe^John` or `Dóe^JOHN`: lower-case words without accents, space-delimited.
+
+    Fuzzy matching (QIDO `fuzzymatching=true`) compares query words against these
+    words as prefixes, so the key starts and ends with a space.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    words = [w for w in re.split(r"[\^=\s,]+", plain) if w]
+    return " " + " ".join(words) + " " if words else ""
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    try:
+        value = ds.get(keyword)
+    except Exception:  # a value pydicom cannot decode is indexed as empty, the file kept
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, pydicom.multival.MultiValue):
+        return "\\".join(str(v) for v in value).strip()
+    return str(value).strip(" \x00")
+
+
+def _number(ds: Dataset, keyword: str) -> int | None:
+    text = _text(ds, keyword)
+    try:
+        return int(float(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta_ts = ds.file_meta.get("TransferSyntaxUID") if ds.file_meta else None
+    if meta_ts:
+        return str(meta_ts).strip(" \x00")
+    implicit, little = ds.original_encoding
+    if implicit:
+        return ImplicitVRLittleEndian
+    return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
+
+
+def parse_instance(path: Path) -> ParsedInstance:
+    """Parse the header of the file at `path`.
+
+    Raises:
+        InvalidDicom: not DICOM, truncated header, or a required UID missing or malformed.
+    """
+    try:
+        ds = pydicom.dcmread(path, defer_size=1024, force=True)
+    except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OverflowError) as error:
+        raise InvalidDicom(f"not a readable DICOM file: {error}") from None
+    except Exception as error:  # pydicom raises many kinds on hostile input; all mean "unreadable"
+        raise InvalidDicom(f"not a readable DICOM file: {type(error).__name__}: {error}") from None
+    has_meta = bool(ds.file_meta) and "TransferSyntaxUID" in ds.file_meta
+    try:
+        uids = {k: _text(ds, k) for k in _REQUIRED_UIDS}
+    except Exception as error:
+        raise InvalidDicom(f"not a readable DICOM file: {error}") from None
+    if not has_meta and not uids["SOPClassUID"] and not uids["SOPInstanceUID"]:
+        raise InvalidDicom("not a DICOM file: no DICM marker and no SOP Class or Instance UID")
+    for keyword, value in uids.items():
+        if not value:
+            raise InvalidDicom(f"{keyword} is missing: not a storable DICOM instance")
+        if not _UID.match(value):
+            raise InvalidDicom(f"{keyword} {value[:80]!r} is not a valid UID")
+    patient_id = _text(ds, "PatientID")
+    ids = ResourceIds.of(patient_id, uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uids["SOPInstanceUID"])
+    transfer_syntax = _transfer_syntax(ds)
+    frames = _number(ds, "NumberOfFrames")
+    try:
+        metadata = instance_metadata(ds, transfer_syntax, uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uids["SOPInstanceUID"])
+    except Exception as error:
+        raise InvalidDicom(f"header cannot be read: {type(error).__name__}: {error}") from None
+    return ParsedInstance(
+        ids=ids,
+        sop_class_uid=uids["SOPClassUID"],
+        sop_uid=uids["SOPInstanceUID"],
+        study_uid=uids["StudyInstanceUID"],
+        series_uid=uids["SeriesInstanceUID"],
+        transfer_syntax=transfer_syntax,
+        patient_id=patient_id,
+        patient_name=_text(ds, "PatientName"),
+        birth_date=_text(ds, "PatientBirthDate")[:8],
+        sex=_text(ds, "PatientSex")[:16],
+        study_date=_text(ds, "StudyDate")[:8],
+        study_time=_text(ds, "StudyTime")[:16],
+        accession_number=_text(ds, "AccessionNumber"),
+        study_description=_text(ds, "StudyDescription"),
+        referring_physician=_text(ds, "ReferringPhysicianName"),
+        study_id=_text(ds, "StudyID"),
+        modality=_text(ds, "Modality")[:16],
+        series_number=_number(ds, "SeriesNumber"),
+        series_description=_text(ds, "SeriesDescription"),
+        series_date=_text(ds, "SeriesDate")[:8],
+        series_time=_text(ds, "SeriesTime")[:16],
+        body_part=_text(ds, "BodyPartExamined"),
+        instance_number=_number(ds, "InstanceNumber"),
+        number_of_frames=frames if frames and frames > 0 else 1,
+        has_file_meta=has_meta,
+        metadata=metadata,
+    )

@@ -1,0 +1,65 @@
+"""Fixtures shared by every test: settings in a temporary folder, the index database, running services.
+
+`PACSBOX_TEST_DATABASE=postgresql` (the second pass of `make test`) runs the
+tests marked `db` against a temporary PostgreSQL server; otherwise SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.postgres import TemporaryPostgres
+from tests.support.servers import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TemporaryPostgres | None]:
+    if os.environ.get("PACSBOX_TEST_DATABASE") != "postgresql":
+        yield None
+        return
+    server = TemporaryPostgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def database_env(postgres: TemporaryPostgres | None) -> dict[str, str]:
+    """Environment selecting a fresh index database for one service process."""
+    return {"PACSBOX_DATABASE_URL": postgres.create_database() if postgres else ""}
+
+
+def start_pacs(folder: Path, postgres: TemporaryPostgres | None, **env: str) -> ServiceProcess:
+    return ServiceProcess("pacs", folder, {**database_env(postgres), **env}).start()
+
+
+@pytest.fixture(scope="session")
+def pacs(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPostgres | None) -> Iterator[ServiceProcess]:
+    """A pacs service shared by a whole session: tests use their own UIDs, never assume it empty."""
+    server = start_pacs(tmp_path_factory.mktemp("pacs"), postgres)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_pacs(tmp_path: Path, postgres: TemporaryPostgres | None) -> Iterator[ServiceProcess]:
+    """A pacs service of its own, empty at the start of the test."""
+    server = start_pacs(tmp_path / "pacs", postgres)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pacs_http(pacs: ServiceProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=pacs.url, timeout=60) as client:
+        yield client

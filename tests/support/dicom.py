@@ -1,0 +1,101 @@
+"""Realistic DICOM test data made with pydicom and numpy, and pydicom's own test files."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+__all__ = ["TEST_FILES", "dataset_bytes", "make_series", "pydicom_test_files"]
+
+TEST_FILES = Path(get_testdata_file("CT_small.dcm")).parent
+
+
+def pydicom_test_files() -> list[Path]:
+    """pydicom's shipped test files (the ones on disk, not the downloadable ones)."""
+    return sorted(TEST_FILES.glob("*.dcm"))
+
+
+def dataset_bytes(ds: Dataset) -> bytes:
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def make_series(
+    count: int,
+    *,
+    modality: str = "CT",
+    rows: int = 64,
+    columns: int = 64,
+    patient_name: str = "Test^Patient",
+    patient_id: str | None = None,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    study_date: str = "20240115",
+    study_description: str = "Test study",
+    accession_number: str = "",
+    series_number: int = 1,
+    seed: int = 0,
+) -> Iterator[Dataset]:
+    """`count` slices of one series: 16-bit signed CT or MR with plausible geometry and a gradient image."""
+    rng = np.random.default_rng(seed)
+    patient_id = patient_id or f"PID{rng.integers(1_000_000)}"
+    study_uid = study_uid or generate_uid()
+    series_uid = series_uid or generate_uid()
+    base = (np.add.outer(np.arange(rows), np.arange(columns)) * 4 - 1000).astype(np.int16)
+    for index in range(count):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.SOPClassUID = CTImageStorage if modality == "CT" else MRImageStorage
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        ds.PatientName = patient_name
+        ds.PatientID = patient_id
+        ds.PatientBirthDate = "19700101"
+        ds.PatientSex = "O"
+        ds.StudyInstanceUID = study_uid
+        ds.SeriesInstanceUID = series_uid
+        ds.StudyDate = study_date
+        ds.StudyTime = "101500"
+        ds.SeriesDate = study_date
+        ds.SeriesTime = "101600"
+        ds.AccessionNumber = accession_number
+        ds.StudyDescription = study_description
+        ds.SeriesDescription = f"{modality} series {series_number}"
+        ds.ReferringPhysicianName = "Ref^Doctor"
+        ds.StudyID = "1"
+        ds.Modality = modality
+        ds.SeriesNumber = series_number
+        ds.InstanceNumber = index + 1
+        ds.ImagePositionPatient = [0.0, 0.0, float(index) * 1.25]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.SliceThickness = 1.25
+        ds.PixelSpacing = [0.7, 0.7]
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.Rows = rows
+        ds.Columns = columns
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 1
+        ds.RescaleIntercept = 0
+        ds.RescaleSlope = 1
+        ds.WindowCenter = 40
+        ds.WindowWidth = 400
+        ds.PixelData = (base + index).tobytes()
+        yield ds
+
+
+def read(data: bytes) -> Dataset:
+    return pydicom.dcmread(io.BytesIO(data))

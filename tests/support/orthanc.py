@@ -1,0 +1,71 @@
+"""A real Orthanc (Debian's `orthanc` package) on loopback: the peer pacsbox is compared with."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.ports import free_port
+
+__all__ = ["OrthancProcess"]
+
+DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
+
+
+class OrthancProcess:
+    def __init__(self, folder: Path | None = None, *, aet: str = "ORTHANC", config: dict[str, Any] | None = None) -> None:
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="orthanc-"))
+        self.http_port = free_port()
+        self.dicom_port = free_port()
+        self.aet = aet
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.config = {
+            "Name": "orthanc-peer",
+            "StorageDirectory": str(self.folder / "storage"),
+            "IndexDirectory": str(self.folder / "index"),
+            "HttpPort": self.http_port,
+            "DicomPort": self.dicom_port,
+            "DicomAet": aet,
+            "RemoteAccessAllowed": False,
+            "AuthenticationEnabled": False,
+            "DicomCheckCalledAet": False,
+            "Plugins": [str(DICOMWEB_PLUGIN)] if DICOMWEB_PLUGIN.exists() else [],
+            "DicomWeb": {"Enable": True, "Root": "/dicom-web/"},
+            **(config or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> OrthancProcess:
+        binary = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config_path = self.folder / "orthanc.json"
+        config_path.write_text(json.dumps(self.config))
+        log = open(self.folder / "orthanc.log", "ab")
+        self.process = subprocess.Popen([binary, str(config_path)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("Orthanc exited at start: " + (self.folder / "orthanc.log").read_text())
+            try:
+                if httpx.get(f"{self.url}/system", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("Orthanc did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
