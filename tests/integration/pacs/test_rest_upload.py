@@ -45,7 +45,7 @@ def test_preamble_is_zeroed_so_no_polyglot_is_stored(pacs: ServiceProcess, pacs_
     [
         (b"", "empty body"),
         (b"this is not DICOM at all" * 20, "not a DICOM file"),
-        ((TEST_FILES / "no_meta.dcm").read_bytes(), "SOPClassUID is missing"),
+        ((TEST_FILES / "no_meta.dcm").read_bytes(), "not a DICOM file"),
     ],
 )
 def test_non_dicom_is_refused_with_400_naming_the_problem(pacs_http: httpx.Client, content: bytes, message: str) -> None:
