@@ -114,6 +114,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute(f"PRAGMA synchronous = {self._synchronous}")
         await connection.execute("PRAGMA foreign_keys = 1")
+        # LIKE compares case as PostgreSQL does; case-insensitive matches use LOWER() explicitly.
+        await connection.execute("PRAGMA case_sensitive_like = ON")
         return connection
 
     async def get_connection(self) -> Any:

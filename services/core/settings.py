@@ -115,6 +115,8 @@ class LimitSettings:
     """Largest compression ratio of a ZIP member (a higher one is a ZIP bomb)."""
     multipart_max_parts: int = setting("MULTIPART_MAX_PARTS", 100_000)
     """Most parts one multipart (STOW-RS) request may carry."""
+    search_max_results: int = setting("SEARCH_MAX_RESULTS", 10_000)
+    """Most matches one QIDO-RS, C-FIND or /tools/find answer returns (more are flagged, not sent)."""
 
 
 @dataclass(frozen=True)
