@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncio
 from collections.abc import Callable
 
 from litestar import Controller, Request, Response, post
@@ -18,7 +19,7 @@ from litestar import Controller, Request, Response, post
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import Conflict, InvalidDicom, UnsupportedMediaType
 from pacsbox.core.settings import Settings
-from pacsbox.pacs.dicomweb.multipart import boundary_of, content_type_parameters, iter_parts
+from pacsbox.pacs.dicomweb.multipart import Part, boundary_of, content_type_parameters, iter_parts
 from pacsbox.pacs.dicomweb.qido import DICOM_JSON
 from pacsbox.pacs.dicomweb.urls import dicomweb_root
 from pacsbox.pacs.store import InstanceStore, Origin
@@ -63,43 +64,65 @@ def _check_media_type(request: Request) -> str:
     return boundary_of(content_type)
 
 
+_PARALLEL_STORES = 3
+"""Parts stored at once while the next ones stream in: parsing, fsync and the index overlap."""
+
+
+def _failure(sop_class: str, sop_uid: str, reason: int) -> tuple[bool, dict[str, Any]]:
+    return False, {"00081150": _uid(sop_class), "00081155": _uid(sop_uid), "00081197": {"vr": "US", "Value": [reason]}}
+
+
+async def _store_part(
+    part: Part, store: InstanceStore, origin: Origin, check: Callable[[ParsedInstance], None] | None, root: str
+) -> tuple[bool, dict[str, Any]]:
+    """(stored?, the ReferencedSOPSequence or FailedSOPSequence item) for one part."""
+    if part.content_type not in ("", "application/dicom"):
+        part.written.path.unlink(missing_ok=True)
+        return _failure("", "", CANNOT_UNDERSTAND)
+    try:
+        result = await store.store_file(part.written, origin, check=check)
+    except StudyMismatch as error:
+        return _failure(error.sop_class_uid, error.sop_uid, STUDY_MISMATCH)
+    except InvalidDicom:
+        return _failure("", "", CANNOT_UNDERSTAND)
+    except OSError:
+        part.written.path.unlink(missing_ok=True)
+        return _failure("", "", OUT_OF_RESOURCES)
+    p = result.parsed
+    return True, {
+        "00081150": _uid(p.sop_class_uid),
+        "00081155": _uid(p.sop_uid),
+        "00081190": {"vr": "UR", "Value": [f"{root}/studies/{p.study_uid}/series/{p.series_uid}/instances/{p.sop_uid}"]},
+    }
+
+
 async def store_instances(
     request: Request, settings: Settings, store: InstanceStore, identity: Identity, study: str | None
 ) -> Response:
     boundary = _check_media_type(request)
     origin = Origin(kind="DICOMweb", address=request.client.host if request.client else "", user=identity.user)
     root = dicomweb_root(request, settings)
-    stored: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-
-    def fail(sop_class: str, sop_uid: str, reason: int) -> None:
-        failed.append({"00081150": _uid(sop_class), "00081155": _uid(sop_uid), "00081197": {"vr": "US", "Value": [reason]}})
-
     check = _require_study(study) if study is not None else None
-    async for part in iter_parts(
-        request.stream(), boundary, store.storage,
-        max_parts=settings.limits.multipart_max_parts, max_size=settings.http.max_body_size,
-    ):
-        if part.content_type not in ("", "application/dicom"):
-            part.written.path.unlink(missing_ok=True)
-            fail("", "", CANNOT_UNDERSTAND)
-            continue
+    slots = asyncio.Semaphore(_PARALLEL_STORES)
+    tasks: list[asyncio.Task[tuple[bool, dict[str, Any]]]] = []
+
+    async def store_one(part: Part) -> tuple[bool, dict[str, Any]]:
         try:
-            result = await store.store_file(part.written, origin, check=check)
-        except StudyMismatch as error:
-            fail(error.sop_class_uid, error.sop_uid, STUDY_MISMATCH)
-        except InvalidDicom:
-            fail("", "", CANNOT_UNDERSTAND)
-        except OSError:
-            part.written.path.unlink(missing_ok=True)
-            fail("", "", OUT_OF_RESOURCES)
-        else:
-            p = result.parsed
-            stored.append({
-                "00081150": _uid(p.sop_class_uid),
-                "00081155": _uid(p.sop_uid),
-                "00081190": {"vr": "UR", "Value": [f"{root}/studies/{p.study_uid}/series/{p.series_uid}/instances/{p.sop_uid}"]},
-            })
+            return await _store_part(part, store, origin, check, root)
+        finally:
+            slots.release()
+
+    try:
+        async for part in iter_parts(
+            request.stream(), boundary, store.storage,
+            max_parts=settings.limits.multipart_max_parts, max_size=settings.http.max_body_size,
+        ):
+            await slots.acquire()
+            tasks.append(asyncio.create_task(store_one(part)))
+    finally:  # complete parts are stored (and answered for) even when the body breaks off
+        outcomes = await asyncio.gather(*tasks)
+    stored = [item for ok, item in outcomes if ok]
+    failed = [item for ok, item in outcomes if not ok]
     body: dict[str, Any] = {}
     if study is not None:
         body["00081190"] = {"vr": "UR", "Value": [f"{root}/studies/{study}"]}
