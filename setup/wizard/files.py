@@ -58,15 +58,13 @@ def mode_of(path: Path) -> int:
 def write_file(path: Path, data: bytes, mode: int) -> bool:
     """Replace `path` with `data` atomically, the new file created with `mode`.
 
-    Nothing is written when the file already holds `data` (only its mode is
-    corrected), so a second run leaves files byte-identical and untouched.
+    Nothing is written when the file already holds `data`, so a second run
+    leaves files byte-identical and untouched.
 
     Returns:
         Whether the content changed.
     """
     if path.is_file() and path.read_bytes() == data:
-        if mode_of(path) != mode:
-            path.chmod(mode)
         return False
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True)

@@ -60,12 +60,12 @@ def lan_addresses(interfaces: Mapping[str, Iterable[object]] | None = None) -> l
     return found
 
 
-def candidates() -> list[Candidate]:
+def candidates(interfaces: Mapping[str, Iterable[object]] | None = None) -> list[Candidate]:
     """Every name worth offering for the certificate, LAN addresses of bridges unticked."""
     offered = [Candidate(name, True) for name in LOOPBACK]
     if name := host_name():
         offered.append(Candidate(name, True, "host name"))
-    for address, interface in lan_addresses():
+    for address, interface in lan_addresses(interfaces):
         virtual = interface.startswith(_VIRTUAL)
         offered.append(Candidate(address, not virtual, f"{interface}{', virtual' if virtual else ''}"))
     return offered
