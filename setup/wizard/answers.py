@@ -147,9 +147,11 @@ def parse_origin(text: str, what: str = "allowed origin") -> str:
     if parts.path or parts.query or parts.fragment or parts.username:
         raise AnswerError(f"{what}: {text!r} must be an origin, without path, query or user")
     try:
-        parts.port
+        port = parts.port
     except ValueError:
-        raise AnswerError(f"{what}: {text!r} has an invalid port") from None
+        port = -1
+    if port is not None and not 0 < port < 65536:
+        raise AnswerError(f"{what}: {text!r} has an invalid port")
     parse_name(parts.hostname)
     return origin
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from cryptography import x509
-
 from pacsbox.core.errors import Conflict
 from pacsbox.core.settings import read_dotenv
 from pacsbox.wizard import pki
-from pacsbox.wizard.answers import Answers, JwtAlgorithm, parse_name
-from pacsbox.wizard.envfile import render
+from pacsbox.wizard.answers import Answers, parse_name
+from pacsbox.wizard.envfile import merge, render
 from pacsbox.wizard.files import PRIVATE, PUBLIC, Layout, mode_of, set_aside, write_file
 from pacsbox.wizard.password import hash_password, password_matches
 
@@ -51,7 +50,7 @@ def apply(answers: Answers, layout: Layout, now: dt.datetime | None = None) -> O
         Conflict: the files on disk contradict each other (e.g. a CA certificate
             without its key) and only the user can tell which one to keep.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     changes: list[str] = []
     warnings: list[str] = []
     if answers.force:
@@ -61,8 +60,8 @@ def apply(answers: Answers, layout: Layout, now: dt.datetime | None = None) -> O
     ca_key, ca_cert = _ca(layout, answers, now, changes)
     _trust(layout, ca_cert, changes)
     server = _server(layout, answers, ca_key, ca_cert, now, changes, warnings)
-    algorithm = _jwt_keys(layout, answers, changes, warnings)
-    _env(layout, answers, algorithm, changes)
+    _jwt_keys(layout, answers, changes, warnings)
+    _env(layout, answers, changes)
     for path in layout.secrets:
         if path.is_file() and mode_of(path) != PRIVATE:
             path.chmod(PRIVATE)
@@ -153,7 +152,7 @@ def _server(
     return cert
 
 
-def _jwt_keys(layout: Layout, answers: Answers, changes: list[str], warnings: list[str]) -> JwtAlgorithm:
+def _jwt_keys(layout: Layout, answers: Answers, changes: list[str], warnings: list[str]) -> None:
     """Keep the key pair unless asked or the algorithm changed; rebuild a lost public half."""
     key = None
     if layout.jwt_private.is_file():
@@ -172,7 +171,6 @@ def _jwt_keys(layout: Layout, answers: Answers, changes: list[str], warnings: li
                             "stops working; users must sign in again")
     if write_file(layout.jwt_public, pki.public_pem(key), PUBLIC):
         changes.append(f"{layout.jwt_public}: public half of the signing key")
-    return answers.jwt_algorithm
 
 
 def _admin_hash(answers: Answers, existing: str) -> str:
@@ -183,19 +181,24 @@ def _admin_hash(answers: Answers, existing: str) -> str:
     return hash_password(answers.admin_password)
 
 
-def _env(layout: Layout, answers: Answers, algorithm: JwtAlgorithm, changes: list[str]) -> None:
+def _env(layout: Layout, answers: Answers, changes: list[str]) -> None:
     existing = read_dotenv(layout.env)
     old_hash = existing.get("PACSBOX_ADMIN_PASSWORD_HASH", "")
     new_hash = _admin_hash(answers, old_hash)
-    values = {
+    answered = {
         "PACSBOX_PUBLIC_URL": answers.public_url,
         "PACSBOX_HTTPS_PORT": str(answers.https_port),
         "PACSBOX_URL_PREFIX": answers.url_prefix,
         "PACSBOX_ALLOWED_ORIGINS": ",".join(answers.allowed_origins),
         "PACSBOX_DICOM_AET": answers.dicom_aet,
         "PACSBOX_DICOM_PORT": str(answers.dicom_port),
-        "PACSBOX_JWT_ALGORITHM": algorithm.value,
+        "PACSBOX_JWT_ALGORITHM": answers.jwt_algorithm.value,
         "PACSBOX_ADMIN_PASSWORD_HASH": new_hash,
     }
-    if write_file(layout.env, render(existing, values).encode(), PRIVATE):
-        changes.append(f"{layout.env}: settings written" + ("; new admin password hash" if new_hash != old_hash else ""))
+    values = merge(existing, answered)
+    if write_file(layout.env, render(values).encode(), PRIVATE):
+        changed = [name for name, value in values.items() if existing.get(name) != value]
+        if not existing:
+            changes.append(f"{layout.env}: every setting written")
+        else:
+            changes.append(f"{layout.env}: " + (f"changed {', '.join(changed)}" if changed else "tidied"))

@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
 from pacsbox.core.settings import Settings, read_dotenv
 from pacsbox.wizard import pki
 from pacsbox.wizard.answers import JwtAlgorithm
-from pacsbox.wizard.files import PRIVATE, Layout, mode_of
+from pacsbox.wizard.envfile import written_settings
+from pacsbox.wizard.files import Layout, mode_of
 
 __all__ = ["Finding", "Level", "check", "render"]
 
@@ -117,7 +117,7 @@ def _env(layout: Layout, settings: Settings) -> list[Finding]:
     if not layout.env.is_file():
         return [Finding(Level.FAIL, ".env", f"missing ({layout.env}): run pacsbox setup")]
     written = read_dotenv(layout.env)
-    missing = [name for name in Settings.variables() if name not in written]
+    missing = [name for name in written_settings() if name not in written]
     found = []
     if missing:
         found.append(Finding(Level.WARN, ".env", "missing settings (defaults apply; pacsbox setup adds them): " + ", ".join(missing)))
@@ -136,7 +136,7 @@ def _modes(layout: Layout) -> list[Finding]:
 
 def check(settings: Settings, now: dt.datetime | None = None) -> list[Finding]:
     """Every finding about the configuration `settings` points at."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     layout = Layout.from_settings(settings)
     found: list[Finding] = []
     ca = None

@@ -14,13 +14,16 @@ from typing import Any
 from pacsbox.core.errors import SettingsError
 from pacsbox.core.settings import Settings
 
-__all__ = ["HEADER", "quote", "render", "setting_text"]
+__all__ = ["HEADER", "merge", "quote", "render", "setting_text", "written_settings"]
 
 HEADER = (
     "# pacsbox settings, written by `pacsbox setup`; .env.example explains each one.\n"
-    "# Variables set in the environment win over this file. It holds the admin password\n"
+    "# Variables set in the environment win over this file; PACSBOX_CONFIG_DIR, which says\n"
+    "# where this file is, is read from the environment only. It holds the admin password\n"
     "# hash: keep it mode 0600 and out of git.\n"
 )
+
+_LOCATED_BY_ENVIRONMENT = "PACSBOX_CONFIG_DIR"
 
 _PLAIN = re.compile(r"[A-Za-z0-9_./:,@+=*-]*")
 _UNITS = (("g", 1024**3), ("m", 1024**2), ("k", 1024))
@@ -52,25 +55,35 @@ def quote(name: str, value: str) -> str:
     raise SettingsError(f"{name}={value!r}: cannot be written to .env (mixes quotes with $ or \\)")
 
 
-def render(existing: Mapping[str, str], answers: Mapping[str, str]) -> str:
-    """The whole `.env` text.
+def written_settings() -> dict[str, Any]:
+    """Every setting `.env` holds, with its default: all of `Settings` but the config folder itself."""
+    return {name: default for name, default in Settings.variables().items() if name != _LOCATED_BY_ENVIRONMENT}
+
+
+def merge(existing: Mapping[str, str], answers: Mapping[str, str]) -> dict[str, str]:
+    """The values `.env` must hold, in settings order.
 
     Args:
-        existing: the values the file holds now (kept unless answered, unknown names too).
+        existing: the values the file holds now, kept unless answered (names this
+            version does not know too, at the end).
         answers: values the wizard sets.
     """
-    known = Settings.variables()
+    known = written_settings()
+    values = {
+        name: answers[name] if name in answers else existing[name] if name in existing else setting_text(name, default)
+        for name, default in known.items()
+    }
+    values.update((name, value) for name, value in existing.items() if name not in known)
+    return values
+
+
+def render(values: Mapping[str, str]) -> str:
+    """The whole `.env` text for `values` (as `merge` orders them)."""
+    known = written_settings()
     lines = [HEADER]
-    for name, default in known.items():
-        if name in answers:
-            value = answers[name]
-        elif name in existing:
-            value = existing[name]
-        else:
-            value = setting_text(name, default)
-        lines.append(f"{name}={quote(name, value)}\n")
-    others = [name for name in existing if name not in known and name not in answers]
+    lines += [f"{name}={quote(name, value)}\n" for name, value in values.items() if name in known]
+    others = [name for name in values if name not in known]
     if others:
         lines.append("\n# Not settings of this pacsbox version, kept as they were:\n")
-        lines += [f"{name}={quote(name, existing[name])}\n" for name in others]
+        lines += [f"{name}={quote(name, values[name])}\n" for name in others]
     return "".join(lines)

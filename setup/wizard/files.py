@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -68,10 +69,10 @@ def write_file(path: Path, data: bytes, mode: int) -> bool:
         return False
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    tmp = Path(name)
     try:
-        os.fchmod(fd, mode)  # the umask may have narrowed it
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()

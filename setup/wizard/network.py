@@ -8,10 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import psutil
-
 from pacsbox.wizard.answers import AnswerError, parse_name
 
-__all__ = ["Candidate", "LOOPBACK", "candidates", "host_name", "lan_addresses"]
+__all__ = ["LOOPBACK", "Candidate", "candidates", "host_name", "lan_addresses"]
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 

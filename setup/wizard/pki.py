@@ -18,14 +18,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
 from pacsbox.wizard.answers import JwtAlgorithm, Subject
 
 __all__ = [
     "CA_DAYS",
-    "PrivateKey",
     "RSA_BITS",
     "SERVER_DAYS",
+    "PrivateKey",
     "algorithm_of",
     "certificate_names",
     "certificate_pem",

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import questionary
-from questionary import Choice
-
 from pacsbox.wizard.answers import (
     AnswerError,
     Answers,
@@ -30,6 +28,7 @@ from pacsbox.wizard.answers import (
 from pacsbox.wizard.current import Current
 from pacsbox.wizard.network import Candidate
 from pacsbox.wizard.password import MIN_LENGTH, generate_password, weakness
+from questionary import Choice
 
 __all__ = ["ask", "confirm_force"]
 

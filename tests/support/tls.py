@@ -25,11 +25,13 @@ def client_context(ca_file: Path, version: ssl.TLSVersion | None = None) -> ssl.
 
 def handshake(port: int, server_hostname: str, context: ssl.SSLContext, request: bytes = b"") -> tuple[str, bytes]:
     """Connect to 127.0.0.1:`port` as `server_hostname`; returns the TLS version and the first reply bytes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname=server_hostname) as tls:
-            if request:
-                tls.sendall(request)
-            return tls.version() or "", tls.recv(4096)
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=server_hostname) as tls,
+    ):
+        if request:
+            tls.sendall(request)
+        return tls.version() or "", tls.recv(4096)
 
 
 @contextmanager

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
-
 from pacsbox.core.settings import Settings
 from pacsbox.wizard import network, pki
 from pacsbox.wizard.answers import JwtAlgorithm, Subject
 from pacsbox.wizard.password import password_matches
+
 from tests.support.wizard import PASSWORD, clean_env, layout, snapshot
 
 DOWN, BACKSPACE, ENTER = "\x1b[B", "\x7f", "\r"

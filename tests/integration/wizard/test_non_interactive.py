@@ -8,11 +8,11 @@ from pathlib import Path
 
 import jwt
 import pytest
-
 from pacsbox.core.settings import Settings
 from pacsbox.wizard import pki
 from pacsbox.wizard.files import mode_of
 from pacsbox.wizard.password import password_matches
+
 from tests.support.tls import client_context, handshake, serve_tls
 from tests.support.wizard import PASSWORD, copy_config, layout, run_setup, snapshot
 

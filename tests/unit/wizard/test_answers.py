@@ -1,5 +1,4 @@
 import pytest
-
 from pacsbox.wizard.answers import (
     AnswerError,
     parse_aet,

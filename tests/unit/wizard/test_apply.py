@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-
 from pacsbox.core.errors import Conflict
 from pacsbox.core.settings import Settings, read_dotenv
 from pacsbox.wizard import pki
@@ -15,20 +14,8 @@ from pacsbox.wizard.answers import JwtAlgorithm
 from pacsbox.wizard.apply import apply
 from pacsbox.wizard.files import mode_of
 from pacsbox.wizard.password import password_matches
-from tests.support.wizard import PASSWORD, answers, copy_config, layout, snapshot
 
-
-@pytest.fixture(scope="module")
-def configured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One folder set up by a first run; tests work on copies of it (RSA keys are slow to make)."""
-    folder = tmp_path_factory.mktemp("configured")
-    apply(answers(), layout(folder))
-    return folder
-
-
-@pytest.fixture
-def folder(configured: Path, tmp_path: Path) -> Path:
-    return copy_config(configured, tmp_path / "config")
+from tests.support.wizard import PASSWORD, answers, layout, snapshot
 
 
 def test_a_first_run_writes_every_file_secrets_mode_0600(folder: Path) -> None:
@@ -101,7 +88,7 @@ def test_a_lost_public_key_is_rebuilt_without_rotating(folder: Path) -> None:
 def test_values_set_by_hand_and_certificates_added_to_the_trust_store_stay(folder: Path) -> None:
     files = layout(folder)
     files.env.write_text(files.env.read_text().replace("PACSBOX_LOG_LEVEL=INFO", "PACSBOX_LOG_LEVEL=DEBUG"))
-    other_ca = pki.certificate_pem(pki.issue_ca(answers().subject, "a modality's CA", dt.datetime.now(dt.timezone.utc))[1])
+    other_ca = pki.certificate_pem(pki.issue_ca(answers().subject, "a modality's CA", dt.datetime.now(dt.UTC))[1])
     files.trusted.write_bytes(files.trusted.read_bytes() + other_ca)
     apply(answers(dicom_aet="NEWAET"), files)
     values = read_dotenv(files.env)

@@ -6,23 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
 from pacsbox.core.settings import Settings
 from pacsbox.wizard.apply import apply
 from pacsbox.wizard.check import Finding, Level, check
-from tests.support.wizard import answers, copy_config, layout
 
-
-@pytest.fixture(scope="module")
-def configured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("configured")
-    apply(answers(), layout(folder))
-    return folder
-
-
-@pytest.fixture
-def folder(configured: Path, tmp_path: Path) -> Path:
-    return copy_config(configured, tmp_path / "config")
+from tests.support.wizard import answers, layout
 
 
 def findings(folder: Path, **env: str) -> list[Finding]:
@@ -43,7 +31,7 @@ def test_a_fresh_configuration_has_no_problem_and_lists_names_and_key_sizes(fold
 
 @pytest.mark.parametrize(("days_ago", "level", "words"), [(800, Level.WARN, "days)"), (830, Level.FAIL, "expired")])
 def test_a_certificate_near_or_past_expiry_is_reported(folder: Path, days_ago: int, level: Level, words: str) -> None:
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
     apply(answers(renew_cert=True), layout(folder), now=past)
     [finding] = [f for f in findings(folder) if f.level is not Level.OK]
     assert (finding.level, finding.subject) == (level, "server.crt")

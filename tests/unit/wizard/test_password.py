@@ -1,5 +1,4 @@
 import pytest
-
 from pacsbox.wizard.password import generate_password, hash_password, password_matches, weakness
 
 

@@ -6,11 +6,10 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
 from pacsbox.wizard import pki
 from pacsbox.wizard.answers import JwtAlgorithm, Subject
 
-NOW = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 NAMES = ("pacs.clinic.test", "localhost", "127.0.0.1", "::1", "192.168.1.50")
 
 
