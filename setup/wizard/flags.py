@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from pacsbox.core.settings import Settings
 from pacsbox.wizard.answers import (
     AnswerError,
     Answers,
@@ -26,6 +27,7 @@ from pacsbox.wizard.answers import (
     parse_url_prefix,
     public_url_for,
 )
+from pacsbox.wizard.envfile import setting_text
 from pacsbox.wizard.password import generate_password, weakness
 
 if TYPE_CHECKING:
@@ -104,9 +106,13 @@ def _given(args: argparse.Namespace, environ: Mapping[str, str], dest: str) -> s
     return environ.get(ENV[dest])
 
 
-def _setting(args: argparse.Namespace, environ: Mapping[str, str], current: Current, dest: str, default: str) -> str:
+def _setting(args: argparse.Namespace, environ: Mapping[str, str], current: Current, dest: str) -> str:
+    """An answer that is a setting: flag, environment, `.env`, else the setting's default."""
     given = _given(args, environ, dest)
-    return given if given is not None else current.dotenv.get(ENV[dest], default)
+    if given is not None:
+        return given
+    name = ENV[dest]
+    return current.dotenv.get(name, setting_text(name, Settings.variables()[name]))
 
 
 def resolve(
@@ -121,7 +127,7 @@ def resolve(
     Raises:
         AnswerError: an answer is malformed (the message names it).
     """
-    https_port = parse_port("HTTPS port", _setting(args, environ, current, "https_port", "443"))
+    https_port = parse_port("HTTPS port", _setting(args, environ, current, "https_port"))
     url = _given(args, environ, "public_url")
     if url is None:
         url = _follow_port(current, https_port)
@@ -133,10 +139,10 @@ def resolve(
         names=_names(args, environ, current, offered),
         public_url=parse_public_url(url),
         https_port=https_port,
-        url_prefix=parse_url_prefix(_setting(args, environ, current, "url_prefix", "/zhiva")),
-        allowed_origins=parse_origins(_setting(args, environ, current, "allowed_origins", "")),
-        dicom_aet=parse_aet(_setting(args, environ, current, "dicom_aet", "PACSBOX")),
-        dicom_port=parse_port("DICOM port", _setting(args, environ, current, "dicom_port", "4242"), allow_zero=True),
+        url_prefix=parse_url_prefix(_setting(args, environ, current, "url_prefix")),
+        allowed_origins=parse_origins(_setting(args, environ, current, "allowed_origins")),
+        dicom_aet=parse_aet(_setting(args, environ, current, "dicom_aet")),
+        dicom_port=parse_port("DICOM port", _setting(args, environ, current, "dicom_port"), allow_zero=True),
         jwt_algorithm=_algorithm(args, environ, current),
         renew_cert=args.renew_cert,
         rotate_jwt_keys=args.rotate_jwt_keys,
@@ -182,7 +188,7 @@ def _names(args: argparse.Namespace, environ: Mapping[str, str], current: Curren
 def _algorithm(args: argparse.Namespace, environ: Mapping[str, str], current: Current) -> JwtAlgorithm:
     given = _given(args, environ, "jwt_algorithm")
     if given is None:
-        return current.jwt_algorithm or JwtAlgorithm(current.dotenv.get(ENV["jwt_algorithm"], "RS256"))
+        given = current.jwt_algorithm or _setting(args, environ, current, "jwt_algorithm")
     try:
         return JwtAlgorithm(given.strip().upper())
     except ValueError:

@@ -66,5 +66,5 @@ def run_setup(folder: Path, *args: str, input: str | None = None, **env: str) ->
     """`pacsbox setup ARGS` on `folder`, without a terminal (standard input is `input`, or empty)."""
     return subprocess.run(
         [sys.executable, "-m", "pacsbox.cli", "setup", *args],
-        env=clean_env(folder, **env), input=input or "", capture_output=True, text=True, timeout=120,
+        env=clean_env(folder, **env), input=input or "", capture_output=True, text=True, timeout=120, check=False,
     )
