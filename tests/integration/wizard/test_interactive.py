@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -108,3 +109,19 @@ def test_force_asks_first_and_no_leaves_everything(first_run: Path) -> None:
     term.answer("Start over?", "n")
     assert term.finish() == 0
     assert snapshot(first_run) == before
+
+
+def test_a_generated_password_is_shown_once_and_is_the_one_hashed(tmp_path: Path) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    term = Terminal(folder)
+    term.answer("Generate a strong one", DOWN + ENTER)
+    for prompt in ("Country", "City", "Organisation:", "Names and addresses", "Other names", "HTTPS port",
+                   "Public URL", "URL prefix", "origins", "AE title", "DICOM port", "JWT signing keys"):
+        term.answer(prompt, ENTER)
+    assert term.finish() == 0
+    screen = term.transcript.read_text()
+    shown = re.search(r"shown this once.*\n\s+(\S+)\s*\n", screen)
+    assert shown and "password manager" in screen
+    hashed = Settings.load({"PACSBOX_CONFIG_DIR": str(folder)}).auth.admin_password_hash
+    assert password_matches(hashed, shown.group(1))
