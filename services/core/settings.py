@@ -90,6 +90,11 @@ class HttpSettings:
         return self.public_url.rstrip("/") + self.url_prefix
 
     @property
+    def dicomweb_path(self) -> str:
+        """Absolute path of the DICOMweb root, e.g. `/zhiva/pacs`: valid on every address users reach."""
+        return self.url_prefix.rstrip("/") + "/pacs"
+
+    @property
     def dicomweb_root(self) -> str:
         """Public URL of the DICOMweb root, e.g. `https://host/zhiva/pacs`."""
         return self.pacs_root + "/pacs"
@@ -115,6 +120,8 @@ class LimitSettings:
     """Largest compression ratio of a ZIP member (a higher one is a ZIP bomb)."""
     multipart_max_parts: int = setting("MULTIPART_MAX_PARTS", 100_000)
     """Most parts one multipart (STOW-RS) request may carry."""
+    max_pixel_data_size: int = setting("MAX_PIXEL_DATA_SIZE", 1024**3)
+    """Largest decoded pixel data (rows x columns x frames x samples x bits) decoded in one piece; 415 beyond."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,192 @@
+"""Rendered resources and thumbnails (PS3.18 8.3.5, 10.4.1.1.3): JPEG or PNG images of stored pixels.
+
+    GET /pacs/studies/{study}[/series/{series}[/instances/{instance}[/frames/{list}]]]/rendered
+    GET the same paths ending in /thumbnail
+    query: quality=1..100, viewport=vw,vh[,sx,sy,sw,sh], window=center,width[,linear|linear-exact|sigmoid]
+
+A rendered study or series is every instance with pixel data (its first
+frame); a rendered instance is each of its frames. The body is one image
+when the client accepts a bare image type (the first of those targets), or a
+multipart/related of images when it asks for one. A thumbnail is always one
+image, of the middle target, at most 128 pixels a side unless a viewport
+says otherwise. Decoding runs in worker threads, at most
+PACSBOX_MAX_CONCURRENT_RENDERS at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get
+
+from pacsbox.core.errors import BadRequest, NotAcceptable, NotFound
+from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, VoiFunction, Window, render_frame
+from pacsbox.core.settings import Settings
+from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
+from pacsbox.pacs.dicomweb.multipart import multipart_response
+from pacsbox.pacs.dicomweb.wado import parse_frame_numbers
+from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.reader import StoredInstance, find_instances
+from pacsbox.pacs.store.retrieve import Payload
+
+__all__ = ["RenderedController", "render_options", "render_slots", "rendered_image"]
+
+THUMBNAIL = Viewport(128, 128)
+_PIXEL_DATA_KEY = '"7FE00010"'
+
+
+def render_slots(request: Request, settings: Settings) -> asyncio.Semaphore:
+    """The app's semaphore bounding concurrent decodes (PACSBOX_MAX_CONCURRENT_RENDERS)."""
+    state = request.app.state
+    if "render_slots" not in state:
+        state.render_slots = asyncio.Semaphore(max(1, settings.storage.max_concurrent_renders))
+    return state.render_slots
+
+
+def _numbers(name: str, text: str, count: tuple[int, ...]) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in count:
+        raise BadRequest(f"{name}: {text[:64]!r} is not {' or '.join(map(str, count))} comma-separated numbers")
+    return values
+
+
+def render_options(query: Mapping[str, str], media_type: ImageType, viewport: Viewport | None = None) -> RenderOptions:
+    """Typed rendering options from PS3.18 8.3.5.1 query parameters.
+
+    Raises:
+        BadRequest: a malformed quality, viewport or window, naming the parameter.
+    """
+    quality = 90
+    if "quality" in query:
+        raw = query["quality"]
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise BadRequest(f"quality: {raw[:16]!r} is not a number from 1 to 100")
+        quality = int(raw)
+    if "viewport" in query:
+        values = _numbers("viewport", query["viewport"], (2, 6))
+        try:
+            source = tuple(int(v) for v in values[2:]) or None
+            viewport = Viewport(int(values[0]), int(values[1]), source)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise BadRequest(f"viewport: {error}") from None
+    window = None
+    if "window" in query:
+        raw = query["window"]
+        parts = raw.split(",")
+        try:
+            if len(parts) not in (2, 3):
+                raise ValueError(f"{len(parts)} values")
+            function = VoiFunction.parse(parts[2]) if len(parts) == 3 else VoiFunction.LINEAR
+            window = Window(float(parts[0]), float(parts[1]), function)
+        except ValueError as error:
+            raise BadRequest(f"window: {raw[:64]!r} is not center,width[,linear|linear-exact|sigmoid] ({error})") from None
+    return RenderOptions(media_type=media_type, quality=quality, window=window, viewport=viewport)
+
+
+def _image_type(ranges: list[MediaRange]) -> tuple[ImageType, bool | None]:
+    """The image type to produce and whether the client asked for multipart (None: either)."""
+    for r in ranges:
+        for kind in ImageType:
+            if r.allows(kind):
+                return kind, r.multipart
+    raise not_acceptable(ranges, "a rendered image (image/jpeg or image/png)")
+
+
+def rendered_image(
+    instance: StoredInstance, index: int, options: RenderOptions, slots: asyncio.Semaphore, max_size: int
+) -> Callable[[], Awaitable[bytes]]:
+    """A coroutine function rendering frame `index` of `instance` once a render slot is free."""
+
+    async def produce() -> bytes:
+        async with slots:
+            return await anyio.to_thread.run_sync(lambda: render_frame(instance.path, index, options, max_size=max_size))
+
+    return produce
+
+
+def _targets(instances: list[StoredInstance], frames: list[int] | None, *, one_instance: bool) -> list[tuple[StoredInstance, int]]:
+    """(instance, frame index) pairs to render: frames of one instance, or the first frame of each imaged one."""
+    if frames is not None:
+        count = instances[0].number_of_frames
+        if max(frames) > count:
+            raise NotFound(f"instance {instances[0].sop_uid} has {count} frame(s): no frame {max(frames)}")
+        return [(instances[0], n - 1) for n in frames]
+    if one_instance:
+        return [(instances[0], n) for n in range(instances[0].number_of_frames)]
+    imaged = [i for i in instances if _PIXEL_DATA_KEY in i.metadata]
+    if not imaged:
+        raise NotAcceptable("none of these instances has pixel data to render")
+    return [(i, 0) for i in imaged]
+
+
+class RenderedController(Controller):
+    """`/rendered` and `/thumbnail` at every level."""
+
+    path = "/pacs/studies/{study:str}"
+    tags = ["WADO-RS rendered"]
+
+    async def _render(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        instance: str | None = None, frames: str | None = None, *, thumbnail: bool = False,
+    ) -> Response:
+        numbers = parse_frame_numbers(frames) if frames is not None else None
+        kind, multipart = _image_type(accepted(request.headers.getall("accept", [])))
+        options = render_options(request.query_params, kind, THUMBNAIL if thumbnail else None)
+        found = await find_instances(store.storage.root, study, series, instance, with_metadata=instance is None)
+        targets = _targets(found, numbers, one_instance=instance is not None)
+        slots, limit = render_slots(request, settings), settings.limits.max_pixel_data_size
+        if thumbnail:
+            targets = [targets[len(targets) // 2]]
+        if multipart is True or (multipart is None and len(targets) > 1):
+            images = [Payload(kind.value, rendered_image(i, n, options, slots, limit)) for i, n in targets]
+            return multipart_response(images, kind.value)
+        first, index = targets[0]
+        return Response(await rendered_image(first, index, options, slots, limit)(), media_type=kind.value)
+
+    @get(["/rendered", "/thumbnail"], operation_id="RetrieveStudyRendered")
+    async def study(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
+        """Rendered images (or a thumbnail) of a study."""
+        return await self._render(request, store, settings, study, thumbnail=request.url.path.endswith("thumbnail"))
+
+    @get(["/series/{series:str}/rendered", "/series/{series:str}/thumbnail"], operation_id="RetrieveSeriesRendered")
+    async def series(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
+    ) -> Response:
+        """Rendered images (or a thumbnail) of a series."""
+        return await self._render(
+            request, store, settings, study, series, thumbnail=request.url.path.endswith("thumbnail")
+        )
+
+    @get(
+        ["/series/{series:str}/instances/{instance:str}/rendered", "/series/{series:str}/instances/{instance:str}/thumbnail"],
+        operation_id="RetrieveInstanceRendered",
+    )
+    async def instance(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
+    ) -> Response:
+        """Rendered frames (or a thumbnail) of an instance."""
+        return await self._render(
+            request, store, settings, study, series, instance, thumbnail=request.url.path.endswith("thumbnail")
+        )
+
+    @get(
+        [
+            "/series/{series:str}/instances/{instance:str}/frames/{frames:str}/rendered",
+            "/series/{series:str}/instances/{instance:str}/frames/{frames:str}/thumbnail",
+        ],
+        operation_id="RetrieveFramesRendered",
+    )
+    async def frames(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
+        frames: str,
+    ) -> Response:
+        """Rendered frames (or a thumbnail) of the listed frames."""
+        return await self._render(
+            request, store, settings, study, series, instance, frames,
+            thumbnail=request.url.path.endswith("thumbnail"),
+        )

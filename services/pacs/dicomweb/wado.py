@@ -1,0 +1,216 @@
+"""WADO-RS (PS3.18 10.4): instances, metadata, frames and bulk data of studies, series and instances.
+
+    GET /pacs/studies/{study}[/series/{series}[/instances/{instance}]]     multipart/related; type="application/dicom"
+    GET .../metadata                                                      application/dicom+json
+    GET /pacs/studies/{study}/series/{series}/instances/{instance}/frames/{1,2,...}
+    GET /pacs/studies/{study}/series/{series}/instances/{instance}/bulk/{tag}
+
+Each route reads the Accept header (`media.accepted`), decides the media type
+and transfer syntax from what the index knows (no file is opened for that),
+and streams the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get
+
+from pacsbox.core.errors import BadRequest
+from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, is_native, pixel_media_type
+from pacsbox.core.imaging.syntaxes import can_decode
+from pacsbox.core.settings import Settings
+from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
+from pacsbox.pacs.dicomweb.multipart import multipart_response, single_response
+from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
+from pacsbox.pacs.store.reader import find_instances
+from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, instance_payloads
+
+__all__ = ["WadoController", "parse_frame_numbers"]
+
+DICOM_JSON = "application/dicom+json"
+_PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}
+
+
+def _ranges(request: Request) -> list[MediaRange]:
+    return accepted(request.headers.getall("accept", []))
+
+
+def instance_syntaxes(ranges: list[MediaRange]) -> list[str]:
+    """Acceptable transfer syntaxes of `application/dicom` parts, best first (`*` = as stored).
+
+    Raises:
+        NotAcceptable: the Accept header allows no multipart DICOM body.
+    """
+    syntaxes = [r.transfer_syntax or EXPLICIT_LE for r in ranges if r.multipart is not False and r.allows(DICOM)]
+    if not syntaxes:
+        raise not_acceptable(ranges, 'DICOM instances (multipart/related; type="application/dicom")')
+    return syntaxes
+
+
+@dataclass(frozen=True)
+class FrameForm:
+    """How frames go out: their media type and transfer syntax, and whether they are the stored bytes."""
+
+    media_type: str
+    transfer_syntax: str
+    as_stored: bool
+
+
+def frame_form(ranges: list[MediaRange], stored: str) -> FrameForm:
+    """The first form the Accept header allows for frames stored in `stored` (PS3.18 8.7.3.5.2).
+
+    Native frames go out uncompressed little endian. A compressed frame goes
+    out as stored, labelled with its exact transfer syntax, when the client
+    accepts that syntax (`transfer-syntax=*` included, even under
+    `type=application/octet-stream`, as OHIF asks); otherwise it is decoded.
+
+    Raises:
+        NotAcceptable: no acceptable form.
+    """
+    own = pixel_media_type(stored)
+    for r in ranges:
+        if r.multipart is False:
+            continue
+        syntax, octet = r.transfer_syntax, r.allows(OCTET_STREAM)
+        if is_native(stored):
+            if octet and syntax in (None, "*", EXPLICIT_LE, stored):
+                return FrameForm(OCTET_STREAM, EXPLICIT_LE, as_stored=False)
+            continue
+        if syntax in ("*", stored) and (r.allows(own) or r.part_type == OCTET_STREAM):
+            return FrameForm(own, stored, as_stored=True)
+        if syntax is None and r.part_type == own:
+            return FrameForm(own, stored, as_stored=True)
+        if octet and syntax in (None, EXPLICIT_LE) and can_decode(stored):
+            return FrameForm(OCTET_STREAM, EXPLICIT_LE, as_stored=False)
+        if syntax is None and r.allows(own):
+            return FrameForm(own, stored, as_stored=True)
+    raise not_acceptable(ranges, f"frames stored as {stored} ({own})")
+
+
+def parse_frame_numbers(text: str) -> list[int]:
+    """`1,3,5` -> [1, 3, 5].
+
+    Raises:
+        BadRequest: not a comma-separated list of numbers from 1, naming `frames`.
+    """
+    try:
+        numbers = [int(part) for part in text.split(",")]
+    except ValueError:
+        numbers = []
+    if not numbers or min(numbers) < 1:
+        raise BadRequest(f"frames: {text[:64]!r} is not a comma-separated list of frame numbers from 1")
+    return numbers
+
+
+def _parse_tag(text: str) -> int:
+    if len(text) != 8:
+        raise BadRequest(f"tag: {text[:64]!r} is not an attribute tag of 8 hexadecimal digits")
+    try:
+        return int(text, 16)
+    except ValueError:
+        raise BadRequest(f"tag: {text!r} is not an attribute tag of 8 hexadecimal digits") from None
+
+
+class WadoController(Controller):
+    """WADO-RS retrieval under the DICOMweb root."""
+
+    path = "/pacs/studies/{study:str}"
+    tags = ["WADO-RS"]
+
+    async def _instances(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        instance: str | None = None,
+    ) -> Response:
+        syntaxes = instance_syntaxes(_ranges(request))
+        found = await find_instances(store.storage.root, study, series, instance)
+        payloads = await instance_payloads(
+            found, syntaxes, max_size=settings.limits.max_pixel_data_size, root=settings.http.dicomweb_path
+        )
+        return multipart_response(payloads, DICOM)
+
+    @get("/", operation_id="RetrieveStudy")
+    async def retrieve_study(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
+        """Every instance of the study, each file as stored unless the Accept header asks otherwise."""
+        return await self._instances(request, store, settings, study)
+
+    @get("/series/{series:str}", operation_id="RetrieveSeries")
+    async def retrieve_series(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
+    ) -> Response:
+        """Every instance of the series."""
+        return await self._instances(request, store, settings, study, series)
+
+    @get("/series/{series:str}/instances/{instance:str}", operation_id="RetrieveInstance")
+    async def retrieve_instance(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
+    ) -> Response:
+        """One instance."""
+        return await self._instances(request, store, settings, study, series, instance)
+
+    async def _metadata(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        instance: str | None = None,
+    ) -> Response:
+        ranges = _ranges(request)
+        if not any(r.multipart is not True and (r.allows(DICOM_JSON) or r.allows("application/json")) for r in ranges):
+            raise not_acceptable(ranges, f"metadata ({DICOM_JSON})")
+        found = await find_instances(store.storage.root, study, series, instance, with_metadata=True)
+        return Response(instance_metadata_json(found, settings.http.dicomweb_path), media_type=DICOM_JSON)
+
+    @get("/metadata", operation_id="RetrieveStudyMetadata")
+    async def study_metadata(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
+        """DICOM JSON of every instance of the study, bulk data as BulkDataURIs."""
+        return await self._metadata(request, store, settings, study)
+
+    @get("/series/{series:str}/metadata", operation_id="RetrieveSeriesMetadata")
+    async def series_metadata(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
+    ) -> Response:
+        """DICOM JSON of every instance of the series."""
+        return await self._metadata(request, store, settings, study, series)
+
+    @get("/series/{series:str}/instances/{instance:str}/metadata", operation_id="RetrieveInstanceMetadata")
+    async def instance_metadata(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
+    ) -> Response:
+        """DICOM JSON of one instance, in an array of one."""
+        return await self._metadata(request, store, settings, study, series, instance)
+
+    @get("/series/{series:str}/instances/{instance:str}/frames/{frames:str}", operation_id="RetrieveFrames")
+    async def retrieve_frames(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
+        frames: str,
+    ) -> Response:
+        """Frames of an instance, one part each, uncompressed or in the stored compressed syntax."""
+        numbers = parse_frame_numbers(frames)
+        ranges = _ranges(request)
+        (found,) = await find_instances(store.storage.root, study, series, instance)
+        form = frame_form(ranges, found.transfer_syntax)
+        data = await anyio.to_thread.run_sync(
+            lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size)
+        )
+        return multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)
+
+    @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")
+    async def retrieve_bulkdata(
+        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
+        tag: str,
+    ) -> Response:
+        """The value behind a BulkDataURI: raw bytes, or one part when multipart is asked for."""
+        number = _parse_tag(tag)
+        ranges = _ranges(request)
+        (found,) = await find_instances(store.storage.root, study, series, instance)
+        compressed = number in _PIXEL_TAGS and not is_native(found.transfer_syntax)
+        media = pixel_media_type(found.transfer_syntax) if compressed else OCTET_STREAM
+        choice = next((r for r in ranges if r.allows(media) or r.allows(OCTET_STREAM)), None)
+        if choice is None:
+            raise not_acceptable(ranges, f"bulk data ({media})")
+        payload = await anyio.to_thread.run_sync(
+            lambda: read_bulkdata(found, number, max_size=settings.limits.max_pixel_data_size)
+        )
+        if choice.multipart:
+            return multipart_response([payload], payload.media_type)
+        return single_response(payload)
