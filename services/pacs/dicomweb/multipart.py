@@ -1,16 +1,20 @@
 """Response bodies streamed from stored files: multipart/related (RFC 2387, PS3.18 8.7.1) or a single part.
 
-Nothing is assembled in memory but the small parts: files are read in large
-chunks in a worker thread, small files are coalesced so that each write to
-the socket carries about `CHUNK` bytes, and a part computed on demand
-(transcoded instance, rendered image) is produced only when the stream
-reaches it.
+Nothing is assembled in memory but the small parts. The body is planned as a
+list of segments (literal bytes, spans of stored files of at most `CHUNK`
+bytes, parts computed on demand); file segments are read in a worker thread
+a batch ahead of the socket, each read straight into the bytes object that is
+sent, so a file is copied once on its way out. When every size is known (no
+part computed on demand) the response carries a Content-Length, which also
+spares the server the copy of chunked encoding.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import anyio.to_thread
@@ -21,77 +25,123 @@ from pacsbox.pacs.store.retrieve import FileSpan, Payload
 __all__ = ["CHUNK", "multipart_response", "single_response"]
 
 CHUNK = 4 << 20
-"""Bytes per write: large enough that per-chunk overhead vanishes next to copying."""
+"""Most bytes read in one batch, and the largest file segment."""
+
+Segment = bytes | FileSpan | Callable[[], Awaitable[bytes]]
 
 
-def _read(span: FileSpan, offset: int, size: int) -> bytes:
-    with open(span.path, "rb") as stream:
-        stream.seek(offset)
-        return stream.read(size)
+def _segments(body: bytes | FileSpan | Callable[[], Awaitable[bytes]]) -> list[Segment]:
+    if not isinstance(body, FileSpan):
+        return [body]
+    size = body.length if body.length is not None else Path(body.path).stat().st_size - body.offset
+    return [FileSpan(body.path, body.offset + start, min(CHUNK, size - start)) for start in range(0, size, CHUNK)]
 
 
-def _size(span: FileSpan) -> int:
-    if span.length is not None:
-        return span.length
-    return Path(span.path).stat().st_size - span.offset
+def _plan(payloads: Sequence[Payload], boundary: str | None) -> list[Segment]:
+    """The body as segments; consecutive literal bytes are merged."""
+    out: list[Segment] = []
+
+    def add(segment: Segment) -> None:
+        if isinstance(segment, bytes) and out and isinstance(out[-1], bytes) and len(segment) < 65536:
+            out[-1] += segment
+        elif not isinstance(segment, bytes) or segment:
+            out.append(segment)
+
+    for number, payload in enumerate(payloads):
+        if boundary is not None:
+            head = ("\r\n" if number else "") + f"--{boundary}\r\nContent-Type: {payload.content_type}\r\n"
+            if payload.location:
+                head += f"Content-Location: {payload.location}\r\n"
+            add((head + "\r\n").encode())
+        for segment in _segments(payload.body):
+            add(segment)
+    if boundary is not None:
+        add(f"\r\n--{boundary}--\r\n".encode())
+    return out
 
 
-async def _chunks(span: FileSpan) -> AsyncIterator[bytes]:
-    """A file span in chunks of at most `CHUNK` bytes; a small file in one read."""
-    size = await anyio.to_thread.run_sync(_size, span)
-    done = 0
-    while done < size:
-        chunk = await anyio.to_thread.run_sync(_read, span, span.offset + done, min(CHUNK, size - done))
-        if not chunk:
-            raise OSError(f"{span.path} ended {size - done} bytes early")
-        done += len(chunk)
-        yield chunk
+def _length(segments: list[Segment]) -> int | None:
+    total = 0
+    for segment in segments:
+        if isinstance(segment, bytes):
+            total += len(segment)
+        elif isinstance(segment, FileSpan):
+            total += segment.length or 0
+        else:
+            return None
+    return total
 
 
-async def _body(payload: Payload) -> AsyncIterator[bytes]:
-    body = payload.body
-    if isinstance(body, bytes):
-        yield body
-    elif isinstance(body, FileSpan):
-        async for chunk in _chunks(body):
-            yield chunk
-    else:
-        yield await body()
+def _read(batch: list[bytes | FileSpan]) -> list[bytes]:
+    """Literal bytes as they are, file spans read (one copy, into the bytes that are sent)."""
+    out = []
+    for segment in batch:
+        if isinstance(segment, bytes):
+            out.append(segment)
+            continue
+        fd = os.open(segment.path, os.O_RDONLY)
+        try:
+            data = os.pread(fd, segment.length or 0, segment.offset)
+        finally:
+            os.close(fd)
+        if len(data) != segment.length:
+            raise OSError(f"{segment.path} changed while it was being sent")
+        out.append(data)
+    return out
 
 
-async def _multipart(payloads: Iterable[Payload], boundary: str) -> AsyncIterator[bytes]:
-    buffer = bytearray()
-    for payload in payloads:
-        buffer += f"--{boundary}\r\nContent-Type: {payload.content_type}\r\n".encode()
-        if payload.location:
-            buffer += f"Content-Location: {payload.location}\r\n".encode()
-        buffer += b"\r\n"
-        async for chunk in _body(payload):
-            if len(chunk) >= CHUNK:
-                if buffer:
-                    yield bytes(buffer)
-                    buffer.clear()
-                yield chunk
-            else:
-                buffer += chunk
-                if len(buffer) >= CHUNK:
-                    yield bytes(buffer)
-                    buffer.clear()
-        buffer += b"\r\n"
-    buffer += f"--{boundary}--\r\n".encode()
-    yield bytes(buffer)
+def _batches(segments: list[Segment]) -> list[list[bytes | FileSpan] | Callable[[], Awaitable[bytes]]]:
+    batches: list[list[bytes | FileSpan] | Callable[[], Awaitable[bytes]]] = []
+    current: list[bytes | FileSpan] = []
+    size = 0
+    for segment in segments:
+        if not isinstance(segment, (bytes, FileSpan)):
+            if current:
+                batches.append(current)
+                current, size = [], 0
+            batches.append(segment)
+            continue
+        length = len(segment) if isinstance(segment, bytes) else segment.length or 0
+        if current and size + length > CHUNK:
+            batches.append(current)
+            current, size = [], 0
+        current.append(segment)
+        size += length
+    if current:
+        batches.append(current)
+    return batches
 
 
-def multipart_response(payloads: list[Payload], part_type: str) -> Stream:
+async def _stream(segments: list[Segment]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    batches = _batches(segments)
+    reads = [loop.run_in_executor(None, _read, b) if isinstance(b, list) else None for b in batches[:1]]
+    for index, batch in enumerate(batches):
+        following = batches[index + 1] if index + 1 < len(batches) else None
+        reads.append(loop.run_in_executor(None, _read, following) if isinstance(following, list) else None)
+        pending = reads[index]
+        if pending is None:
+            yield await batch()  # type: ignore[operator]
+            continue
+        for data in await pending:
+            yield data
+
+
+async def _response(payloads: Sequence[Payload], boundary: str | None, media_type: str, headers: dict[str, str]) -> Stream:
+    segments = await anyio.to_thread.run_sync(_plan, payloads, boundary)
+    length = _length(segments)
+    if length is not None:
+        headers = {**headers, "Content-Length": str(length)}
+    return Stream(_stream(segments), media_type=media_type, headers=headers)
+
+
+async def multipart_response(payloads: Sequence[Payload], part_type: str) -> Stream:
     """`multipart/related; type="<part_type>"` streaming each payload as one part, in order."""
     boundary = uuid.uuid4().hex
-    return Stream(
-        _multipart(payloads, boundary),
-        media_type=f'multipart/related; type="{part_type}"; boundary={boundary}',
-    )
+    return await _response(payloads, boundary, f'multipart/related; type="{part_type}"; boundary={boundary}', {})
 
 
-def single_response(payload: Payload) -> Stream:
+async def single_response(payload: Payload) -> Stream:
     """One payload as the whole body, with its own Content-Type."""
-    headers = {"Content-Location": payload.location} if payload.location else None
-    return Stream(_body(payload), media_type=payload.content_type, headers=headers)
+    headers = {"Content-Location": payload.location} if payload.location else {}
+    return await _response([payload], None, payload.content_type, headers)

@@ -144,7 +144,7 @@ class RenderedController(Controller):
             targets = [targets[len(targets) // 2]]
         if multipart is True or (multipart is None and len(targets) > 1):
             images = [Payload(kind.value, rendered_image(i, n, options, slots, limit)) for i, n in targets]
-            return multipart_response(images, kind.value)
+            return await multipart_response(images, kind.value)
         first, index = targets[0]
         return Response(await rendered_image(first, index, options, slots, limit)(), media_type=kind.value)
 

@@ -129,7 +129,7 @@ class WadoController(Controller):
         payloads = await instance_payloads(
             found, syntaxes, max_size=settings.limits.max_pixel_data_size, root=settings.http.dicomweb_path
         )
-        return multipart_response(payloads, DICOM)
+        return await multipart_response(payloads, DICOM)
 
     @get("/", operation_id="RetrieveStudy")
     async def retrieve_study(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
@@ -192,7 +192,7 @@ class WadoController(Controller):
         data = await anyio.to_thread.run_sync(
             lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size)
         )
-        return multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)
+        return await multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)
 
     @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")
     async def retrieve_bulkdata(
@@ -212,5 +212,5 @@ class WadoController(Controller):
             lambda: read_bulkdata(found, number, max_size=settings.limits.max_pixel_data_size)
         )
         if choice.multipart:
-            return multipart_response([payload], payload.media_type)
-        return single_response(payload)
+            return await multipart_response([payload], payload.media_type)
+        return await single_response(payload)

@@ -98,7 +98,7 @@ async def retrieve_wado_uri(request: Request, store: InstanceStore, settings: Se
     if kind == DICOM:
         syntax = (query.get("transferSyntax") or EXPLICIT_LE).strip()
         (payload,) = await instance_payloads([instance], [syntax], max_size=settings.limits.max_pixel_data_size)
-        return single_response(payload)
+        return await single_response(payload)
     frame = _positive(query, "frameNumber") or _positive(query, "frame") or 1
     if frame > instance.number_of_frames:
         raise BadRequest(f"frameNumber: instance {instance.sop_uid} has {instance.number_of_frames} frame(s)")
