@@ -9,16 +9,23 @@
 
 from pacsbox.core.imaging.display import VoiFunction, Window, display_pixels
 from pacsbox.core.imaging.encode import ImageType, Viewport, encode_image
-from pacsbox.core.imaging.frames import FrameReader
+from pacsbox.core.imaging.frames import PIXEL_TAGS, FrameReader
 from pacsbox.core.imaging.pixels import PixelInfo, check_size
 from pacsbox.core.imaging.render import RenderOptions, render_frame
-from pacsbox.core.imaging.syntaxes import DEFAULT_SYNTAX, EXPLICIT_LE, OCTET_STREAM, is_native, pixel_media_type
+from pacsbox.core.imaging.syntaxes import (
+    DEFAULT_SYNTAX,
+    EXPLICIT_LE,
+    OCTET_STREAM,
+    is_native,
+    pixel_media_type,
+)
 from pacsbox.core.imaging.transcode import can_transcode, to_explicit_little_endian
 
 __all__ = [
     "DEFAULT_SYNTAX",
     "EXPLICIT_LE",
     "OCTET_STREAM",
+    "PIXEL_TAGS",
     "FrameReader",
     "ImageType",
     "PixelInfo",

@@ -22,26 +22,28 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 from struct import unpack
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import numpy as np
 import pydicom
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging.pixels import PixelInfo, check_size
+from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, get_frame, parse_basic_offsets
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging.pixels import PixelInfo, check_size
-from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
-
-__all__ = ["FrameReader"]
+__all__ = ["PIXEL_TAGS", "FrameReader"]
 
 log = logging.getLogger(__name__)
 
 _PIXEL_KEYWORDS = {0x7FE00008: "FloatPixelData", 0x7FE00009: "DoubleFloatPixelData", 0x7FE00010: "PixelData"}
-_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"UT", b"SQ", b"UC", b"UR"}
+PIXEL_TAGS = frozenset(_PIXEL_KEYWORDS)
+"""Float, Double Float and (integer) Pixel Data: the elements that hold frames."""
+_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN"}
+"""VRs a pixel data element may carry, all with a 4-byte length after 2 reserved bytes."""
 _UNDEFINED = 0xFFFFFFFF
 
 
@@ -61,7 +63,7 @@ class FrameReader:
             self._fp.close()
             raise
 
-    def __enter__(self) -> FrameReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -98,14 +100,11 @@ class FrameReader:
         tag = group << 16 | element
         if tag not in _PIXEL_KEYWORDS:
             return
-        if implicit or head[4:6] not in _LONG_VRS | {b"FL", b"FD"}:
+        if implicit or head[4:6] not in _LONG_VRS:  # no VR where one should be: written implicit anyway
             (length,) = unpack(f"{self._endian}L", head[4:8])
             vr = ""
-        elif head[4:6] in _LONG_VRS:
-            (length,) = unpack(f"{self._endian}L", self._fp.read(4))
-            vr = head[4:6].decode()
         else:
-            (length,) = unpack(f"{self._endian}H", head[6:8])
+            (length,) = unpack(f"{self._endian}L", self._fp.read(4))
             vr = head[4:6].decode()
         self.tag, self._vr, self._offset = tag, vr, self._fp.tell()
         self._length = None if length == _UNDEFINED else length
@@ -117,7 +116,7 @@ class FrameReader:
         except Exception as error:
             raise PixelDataError(f"the deflated dataset cannot be read: {error}") from None
         self._endian = "<"
-        for tag, keyword in _PIXEL_KEYWORDS.items():
+        for tag in PIXEL_TAGS:
             if tag in full:
                 value = full[tag].value
                 self.tag, self._vr, self._length = tag, full[tag].VR, len(value)

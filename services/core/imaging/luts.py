@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
-
 from pacsbox.core.errors import PixelDataError
+from pydicom.dataset import Dataset
 
 __all__ = ["Lut", "apply_palette"]
 

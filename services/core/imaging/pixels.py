@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydicom.dataset import Dataset
-
 from pacsbox.core.errors import PixelDataError
+from pydicom.dataset import Dataset
 
 __all__ = ["PixelInfo", "check_size"]
 

@@ -13,11 +13,10 @@ import io
 from pathlib import Path
 
 import pydicom
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
-
 from pacsbox.core.errors import PixelDataError
 from pacsbox.core.imaging.pixels import PixelInfo, check_size
 from pacsbox.core.imaging.syntaxes import EXPLICIT_LE, can_decode, is_native
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 __all__ = ["can_transcode", "to_explicit_little_endian"]
 

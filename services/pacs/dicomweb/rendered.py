@@ -20,21 +20,26 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
-
 from pacsbox.core.errors import BadRequest, NotAcceptable, NotFound
-from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, VoiFunction, Window, render_frame
+from pacsbox.core.imaging import (
+    ImageType,
+    RenderOptions,
+    Viewport,
+    VoiFunction,
+    Window,
+    render_frame,
+)
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.multipart import multipart_response
 from pacsbox.pacs.dicomweb.wado import parse_frame_numbers
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.reader import StoredInstance, find_instances
-from pacsbox.pacs.store.retrieve import Payload
+from pacsbox.pacs.store.retrieve import Payload, has_pixel_data
 
 __all__ = ["RenderedController", "render_options", "render_slots", "rendered_image"]
 
 THUMBNAIL = Viewport(128, 128)
-_PIXEL_DATA_KEY = '"7FE00010"'
 
 
 def render_slots(request: Request, settings: Settings) -> asyncio.Semaphore:
@@ -118,22 +123,37 @@ def _targets(instances: list[StoredInstance], frames: list[int] | None, *, one_i
         return [(instances[0], n - 1) for n in frames]
     if one_instance:
         return [(instances[0], n) for n in range(instances[0].number_of_frames)]
-    imaged = [i for i in instances if _PIXEL_DATA_KEY in i.metadata]
+    imaged = [i for i in instances if has_pixel_data(i)]
     if not imaged:
         raise NotAcceptable("none of these instances has pixel data to render")
     return [(i, 0) for i in imaged]
+
+
+_TARGETS = [
+    "",
+    "/series/{series:str}",
+    "/series/{series:str}/instances/{instance:str}",
+    "/series/{series:str}/instances/{instance:str}/frames/{frames:str}",
+]
+"""Study, series, instance and frames paths below the controller's study path."""
 
 
 class RenderedController(Controller):
     """`/rendered` and `/thumbnail` at every level."""
 
     path = "/pacs/studies/{study:str}"
-    tags = ["WADO-RS rendered"]
+    tags = ("WADO-RS rendered",)
 
-    async def _render(
+    @get(
+        [f"{target}/{kind}" for target in _TARGETS for kind in ("rendered", "thumbnail")],
+        operation_id="RetrieveRendered",
+    )
+    async def rendered(
         self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
-        instance: str | None = None, frames: str | None = None, *, thumbnail: bool = False,
+        instance: str | None = None, frames: str | None = None,
     ) -> Response:
+        """Rendered images of the study, series, instance or frames; or one small thumbnail of them."""
+        thumbnail = request.url.path.endswith("/thumbnail")
         numbers = parse_frame_numbers(frames) if frames is not None else None
         kind, multipart = _image_type(accepted(request.headers.getall("accept", [])))
         options = render_options(request.query_params, kind, THUMBNAIL if thumbnail else None)
@@ -147,46 +167,3 @@ class RenderedController(Controller):
             return await multipart_response(images, kind.value)
         first, index = targets[0]
         return Response(await rendered_image(first, index, options, slots, limit)(), media_type=kind.value)
-
-    @get(["/rendered", "/thumbnail"], operation_id="RetrieveStudyRendered")
-    async def study(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
-        """Rendered images (or a thumbnail) of a study."""
-        return await self._render(request, store, settings, study, thumbnail=request.url.path.endswith("thumbnail"))
-
-    @get(["/series/{series:str}/rendered", "/series/{series:str}/thumbnail"], operation_id="RetrieveSeriesRendered")
-    async def series(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
-    ) -> Response:
-        """Rendered images (or a thumbnail) of a series."""
-        return await self._render(
-            request, store, settings, study, series, thumbnail=request.url.path.endswith("thumbnail")
-        )
-
-    @get(
-        ["/series/{series:str}/instances/{instance:str}/rendered", "/series/{series:str}/instances/{instance:str}/thumbnail"],
-        operation_id="RetrieveInstanceRendered",
-    )
-    async def instance(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
-    ) -> Response:
-        """Rendered frames (or a thumbnail) of an instance."""
-        return await self._render(
-            request, store, settings, study, series, instance, thumbnail=request.url.path.endswith("thumbnail")
-        )
-
-    @get(
-        [
-            "/series/{series:str}/instances/{instance:str}/frames/{frames:str}/rendered",
-            "/series/{series:str}/instances/{instance:str}/frames/{frames:str}/thumbnail",
-        ],
-        operation_id="RetrieveFramesRendered",
-    )
-    async def frames(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
-        frames: str,
-    ) -> Response:
-        """Rendered frames (or a thumbnail) of the listed frames."""
-        return await self._render(
-            request, store, settings, study, series, instance, frames,
-            thumbnail=request.url.path.endswith("thumbnail"),
-        )

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
-
 from pacsbox.core.errors import BadRequest
-from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, is_native, pixel_media_type
+from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, is_native, pixel_media_type
 from pacsbox.core.imaging.syntaxes import can_decode
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
@@ -31,7 +30,6 @@ from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, 
 __all__ = ["WadoController", "parse_frame_numbers"]
 
 DICOM_JSON = "application/dicom+json"
-_PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}
 
 
 def _ranges(request: Request) -> list[MediaRange]:
@@ -114,16 +112,22 @@ def _parse_tag(text: str) -> int:
         raise BadRequest(f"tag: {text!r} is not an attribute tag of 8 hexadecimal digits") from None
 
 
+_LEVELS = ["", "/series/{series:str}", "/series/{series:str}/instances/{instance:str}"]
+"""Study, series and instance paths below the controller's study path."""
+
+
 class WadoController(Controller):
     """WADO-RS retrieval under the DICOMweb root."""
 
     path = "/pacs/studies/{study:str}"
-    tags = ["WADO-RS"]
+    tags = ("WADO-RS",)
 
-    async def _instances(
+    @get([level or "/" for level in _LEVELS], operation_id="RetrieveInstances")
+    async def retrieve(
         self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
         instance: str | None = None,
     ) -> Response:
+        """Every instance of the study, series or the one instance, each file as stored unless asked otherwise."""
         syntaxes = instance_syntaxes(_ranges(request))
         found = await find_instances(store.storage.root, study, series, instance)
         payloads = await instance_payloads(
@@ -131,53 +135,17 @@ class WadoController(Controller):
         )
         return await multipart_response(payloads, DICOM)
 
-    @get("/", operation_id="RetrieveStudy")
-    async def retrieve_study(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
-        """Every instance of the study, each file as stored unless the Accept header asks otherwise."""
-        return await self._instances(request, store, settings, study)
-
-    @get("/series/{series:str}", operation_id="RetrieveSeries")
-    async def retrieve_series(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
-    ) -> Response:
-        """Every instance of the series."""
-        return await self._instances(request, store, settings, study, series)
-
-    @get("/series/{series:str}/instances/{instance:str}", operation_id="RetrieveInstance")
-    async def retrieve_instance(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
-    ) -> Response:
-        """One instance."""
-        return await self._instances(request, store, settings, study, series, instance)
-
-    async def _metadata(
+    @get([f"{level}/metadata" for level in _LEVELS], operation_id="RetrieveMetadata")
+    async def metadata(
         self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
         instance: str | None = None,
     ) -> Response:
+        """DICOM JSON of every instance of the study, series or the one instance, bulk data as BulkDataURIs."""
         ranges = _ranges(request)
         if not any(r.multipart is not True and (r.allows(DICOM_JSON) or r.allows("application/json")) for r in ranges):
             raise not_acceptable(ranges, f"metadata ({DICOM_JSON})")
         found = await find_instances(store.storage.root, study, series, instance, with_metadata=True)
         return Response(instance_metadata_json(found, settings.http.dicomweb_path), media_type=DICOM_JSON)
-
-    @get("/metadata", operation_id="RetrieveStudyMetadata")
-    async def study_metadata(self, request: Request, store: InstanceStore, settings: Settings, study: str) -> Response:
-        """DICOM JSON of every instance of the study, bulk data as BulkDataURIs."""
-        return await self._metadata(request, store, settings, study)
-
-    @get("/series/{series:str}/metadata", operation_id="RetrieveSeriesMetadata")
-    async def series_metadata(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str
-    ) -> Response:
-        """DICOM JSON of every instance of the series."""
-        return await self._metadata(request, store, settings, study, series)
-
-    @get("/series/{series:str}/instances/{instance:str}/metadata", operation_id="RetrieveInstanceMetadata")
-    async def instance_metadata(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str
-    ) -> Response:
-        """DICOM JSON of one instance, in an array of one."""
-        return await self._metadata(request, store, settings, study, series, instance)
 
     @get("/series/{series:str}/instances/{instance:str}/frames/{frames:str}", operation_id="RetrieveFrames")
     async def retrieve_frames(
@@ -203,7 +171,7 @@ class WadoController(Controller):
         number = _parse_tag(tag)
         ranges = _ranges(request)
         (found,) = await find_instances(store.storage.root, study, series, instance)
-        compressed = number in _PIXEL_TAGS and not is_native(found.transfer_syntax)
+        compressed = number in PIXEL_TAGS and not is_native(found.transfer_syntax)
         media = pixel_media_type(found.transfer_syntax) if compressed else OCTET_STREAM
         choice = next((r for r in ranges if r.allows(media) or r.allows(OCTET_STREAM)), None)
         if choice is None:

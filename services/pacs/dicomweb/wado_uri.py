@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from litestar import Request, Response, get
-
 from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.imaging import EXPLICIT_LE, ImageType, RenderOptions, Viewport, Window
 from pacsbox.core.settings import Settings
@@ -23,7 +22,7 @@ from pacsbox.pacs.dicomweb.multipart import single_response
 from pacsbox.pacs.dicomweb.rendered import render_slots, rendered_image
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.reader import find_instances
-from pacsbox.pacs.store.retrieve import DICOM, instance_payloads
+from pacsbox.pacs.store.retrieve import DICOM, has_pixel_data, instance_payloads
 
 __all__ = ["retrieve_wado_uri"]
 
@@ -91,7 +90,7 @@ async def retrieve_wado_uri(request: Request, store: InstanceStore, settings: Se
     (instance,) = await find_instances(store.storage.root, *uids, with_metadata=True)
     asked = [t.strip().lower() for t in (query.get("contentType") or "").split(",") if t.strip()]
     if not asked:
-        asked = [ImageType.JPEG.value if '"7FE00010"' in instance.metadata else DICOM]
+        asked = [ImageType.JPEG.value if has_pixel_data(instance) else DICOM]
     kind = next((t for t in asked if t in (DICOM, *ImageType)), None)
     if kind is None:
         raise NotAcceptable(f"contentType {query.get('contentType')!r}: pacsbox makes application/dicom, image/jpeg, image/png")

@@ -13,16 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pydicom
-from pydicom.dataset import Dataset
-
 from pacsbox.core.errors import NotFound, PixelDataError
-from pacsbox.core.imaging import OCTET_STREAM, FrameReader, pixel_media_type
+from pacsbox.core.imaging import OCTET_STREAM, PIXEL_TAGS, FrameReader, pixel_media_type
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
+from pydicom.dataset import Dataset
 
 __all__ = ["read_bulkdata", "read_frames"]
-
-_PIXEL_TAGS = {0x7FE00008, 0x7FE00009, 0x7FE00010}
 
 
 def read_frames(instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int) -> list[bytes]:
@@ -63,7 +60,7 @@ def read_bulkdata(instance: StoredInstance, tag: int, *, max_size: int) -> Paylo
         NotFound: the instance has no such attribute.
         PixelDataError: the header cannot be read, or malformed encapsulated pixel data.
     """
-    if tag in _PIXEL_TAGS:
+    if tag in PIXEL_TAGS:
         return _pixel_bulkdata(instance, tag, max_size)
     try:
         ds = pydicom.dcmread(instance.path, stop_before_pixels=True, force=True)

@@ -15,13 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
-
 from pacsbox.core.errors import NotAcceptable
-from pacsbox.core.imaging import EXPLICIT_LE, can_transcode, to_explicit_little_endian
+from pacsbox.core.imaging import EXPLICIT_LE, PIXEL_TAGS, can_transcode, to_explicit_little_endian
 from pacsbox.pacs.store.metadata import public_metadata
 from pacsbox.pacs.store.reader import StoredInstance
 
-__all__ = ["FileSpan", "Payload", "instance_metadata_json", "instance_payloads", "instance_url", "syntax_for"]
+__all__ = [
+    "DICOM",
+    "FileSpan",
+    "Payload",
+    "has_pixel_data",
+    "instance_metadata_json",
+    "instance_payloads",
+    "instance_url",
+    "syntax_for",
+]
 
 DICOM = "application/dicom"
 
@@ -108,6 +116,11 @@ async def instance_payloads(
                 body = await body()
         payloads.append(Payload(DICOM, body, syntax, instance_url(root, instance) if root else ""))
     return payloads
+
+
+def has_pixel_data(instance: StoredInstance) -> bool:
+    """Whether the instance's stored metadata (fetched `with_metadata`) names a pixel data element."""
+    return any(f'"{tag:08X}"' in instance.metadata for tag in PIXEL_TAGS)
 
 
 def instance_url(root: str, instance: StoredInstance) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,12 +17,6 @@ from tests.support.dicomweb import Stored, multipart_parts, renamed, store
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def http(pacs: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=pacs.url, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import httpx
 import numpy as np
@@ -26,12 +25,6 @@ OHIF_METADATA_TAGS = (
     "00280002", "00280004", "00280010", "00280011", "00280100", "00280101", "00280102", "00280103",
     "00281050", "00281051", "00281052", "00281053", "00020010",
 )
-
-
-@pytest.fixture(scope="module")
-def http(pacs: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=pacs.url, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import httpx
 import pydicom
@@ -12,15 +11,8 @@ from PIL import Image
 
 from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
 from tests.support.dicomweb import Stored, multipart_parts, renamed, store
-from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def http(pacs: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=pacs.url, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

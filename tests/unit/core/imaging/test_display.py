@@ -6,11 +6,18 @@ import io
 
 import numpy as np
 import pytest
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging import (
+    ImageType,
+    PixelInfo,
+    Viewport,
+    VoiFunction,
+    Window,
+    display_pixels,
+    encode_image,
+)
 from PIL import Image
 from pydicom.dataset import Dataset
-
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging import ImageType, PixelInfo, Viewport, VoiFunction, Window, display_pixels, encode_image
 
 
 def header(**attributes: object) -> Dataset:

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging import FrameReader, PixelInfo, check_size
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging import FrameReader, PixelInfo, check_size
 from tests.support.dicom import TEST_FILES
 
 LIMIT = 1 << 30
@@ -100,9 +100,11 @@ def test_files_without_pixels_or_with_too_few_say_so() -> None:
         assert not reader.has_pixels
         with pytest.raises(PixelDataError, match="no pixel data"):
             reader.frame(0)
-    with FrameReader(TEST_FILES / "MR_truncated.dcm", max_size=LIMIT) as reader:
-        with pytest.raises(PixelDataError, match="truncated"):
-            reader.frame(0)
-    with FrameReader(TEST_FILES / "CT_small.dcm", max_size=LIMIT) as reader:
-        with pytest.raises(PixelDataError, match="frame 2 does not exist"):
-            reader.frame(1)
+    with FrameReader(TEST_FILES / "MR_truncated.dcm", max_size=LIMIT) as reader, pytest.raises(
+        PixelDataError, match="truncated"
+    ):
+        reader.frame(0)
+    with FrameReader(TEST_FILES / "CT_small.dcm", max_size=LIMIT) as reader, pytest.raises(
+        PixelDataError, match="frame 2 does not exist"
+    ):
+        reader.frame(1)
