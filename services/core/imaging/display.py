@@ -14,11 +14,12 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
 from pacsbox.core.errors import PixelDataError
 from pacsbox.core.imaging.luts import Lut, apply_palette
 from pacsbox.core.imaging.pixels import PixelInfo
-from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 
 __all__ = ["VoiFunction", "Window", "display_pixels"]
 

@@ -26,14 +26,15 @@ from typing import BinaryIO, Self
 
 import numpy as np
 import pydicom
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging.pixels import PixelInfo, check_size
-from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, get_frame, parse_basic_offsets
 from pydicom.pixels import get_decoder
 from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging.pixels import PixelInfo, check_codestream, check_size
+from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
 
 __all__ = ["PIXEL_TAGS", "FrameReader"]
 
@@ -236,7 +237,9 @@ class FrameReader:
         options["pixel_keyword"] = _PIXEL_KEYWORDS[self.tag or 0x7FE00010]
         if self._vr:
             options["pixel_vr"] = self._vr
-        if not self.encapsulated:
+        if self.encapsulated:
+            check_codestream(self._encapsulated_frame(index, info), info)
+        else:
             self._native_span(index, info)
         try:
             self._fp.seek(self._offset)

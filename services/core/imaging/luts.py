@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pacsbox.core.errors import PixelDataError
 from pydicom.dataset import Dataset
+
+from pacsbox.core.errors import PixelDataError
 
 __all__ = ["Lut", "apply_palette"]
 

@@ -10,11 +10,13 @@ about to hold in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from struct import unpack_from
 
-from pacsbox.core.errors import PixelDataError
 from pydicom.dataset import Dataset
 
-__all__ = ["PixelInfo", "check_size"]
+from pacsbox.core.errors import PixelDataError
+
+__all__ = ["PixelInfo", "check_codestream", "check_size"]
 
 _BITS_ALLOCATED = {1, 8, 16, 32, 64}
 _PHOTOMETRIC = {
@@ -98,3 +100,45 @@ def _integer(ds: Dataset, keyword: str, low: int, high: int, default: int | None
     if not low <= number <= high:
         raise PixelDataError(f"{keyword} {number} is outside {low}..{high}")
     return number
+
+
+_JPEG_FRAME_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}
+"""Start-of-frame markers of JPEG (ISO 10918-1 B.1.1.3) and JPEG-LS (SOF55, ISO 14495-1)."""
+
+
+def _jpeg_size(frame: bytes) -> tuple[int, int] | None:
+    position = 2
+    while position + 9 <= len(frame):
+        if frame[position] != 0xFF:
+            return None
+        marker = frame[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        (length,) = unpack_from(">H", frame, position + 2)
+        if marker in _JPEG_FRAME_MARKERS:
+            height, width = unpack_from(">HH", frame, position + 5)
+            return height, width
+        position += 2 + length
+    return None
+
+
+def _j2k_size(frame: bytes) -> tuple[int, int] | None:
+    start = frame.find(b"\xff\x4f\xff\x51", 0, 4096)  # SOC then SIZ, in a raw or boxed codestream
+    if start < 0 or start + 24 > len(frame):
+        return None
+    width, height, left, top = unpack_from(">IIII", frame, start + 8)
+    return height - top, width - left
+
+
+def check_codestream(frame: bytes, info: PixelInfo) -> None:
+    """Refuse a JPEG, JPEG-LS or JPEG 2000 frame larger than the header says, before a codec sizes its buffer by it.
+
+    Raises:
+        PixelDataError: the codestream declares more rows or columns than the header.
+    """
+    size = _jpeg_size(frame) if frame[:2] == b"\xff\xd8" else _j2k_size(frame)
+    if size is not None and (size[0] > info.rows or size[1] > info.columns):
+        raise PixelDataError(
+            f"the compressed frame is {size[1]} x {size[0]} pixels, larger than the header's {info.columns} x {info.rows}"
+        )

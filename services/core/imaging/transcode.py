@@ -13,10 +13,12 @@ import io
 from pathlib import Path
 
 import pydicom
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging.pixels import PixelInfo, check_size
-from pacsbox.core.imaging.syntaxes import EXPLICIT_LE, can_decode, is_native
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging.frames import FrameReader
+from pacsbox.core.imaging.pixels import PixelInfo, check_codestream, check_size
+from pacsbox.core.imaging.syntaxes import EXPLICIT_LE, can_decode, is_native
 
 __all__ = ["can_transcode", "to_explicit_little_endian"]
 
@@ -42,6 +44,9 @@ def to_explicit_little_endian(path: Path, *, max_size: int) -> bytes:
     if not is_native(stored) and "PixelData" in ds:
         info = PixelInfo.of(ds)
         check_size(info, info.number_of_frames, max_size)
+        with FrameReader(path, max_size=max_size) as reader:
+            for index in range(info.number_of_frames):
+                check_codestream(reader.frame(index), info)
         try:
             ds.decompress(generate_instance_uid=False)
         except Exception as error:  # codecs raise anything from ValueError to RuntimeError

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from litestar.response import Stream
+
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
 __all__ = ["CHUNK", "multipart_response", "single_response"]

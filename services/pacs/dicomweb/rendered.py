@@ -16,28 +16,22 @@ PACSBOX_MAX_CONCURRENT_RENDERS at a time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
-from pacsbox.core.errors import BadRequest, NotAcceptable, NotFound
-from pacsbox.core.imaging import (
-    ImageType,
-    RenderOptions,
-    Viewport,
-    VoiFunction,
-    Window,
-    render_frame,
-)
+
+from pacsbox.core.errors import NotAcceptable, NotFound
+from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, render_frame
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.multipart import multipart_response
-from pacsbox.pacs.dicomweb.wado import parse_frame_numbers
+from pacsbox.pacs.dicomweb.params import parse_frame_numbers, render_options
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.reader import StoredInstance, find_instances
 from pacsbox.pacs.store.retrieve import Payload, has_pixel_data
 
-__all__ = ["RenderedController", "render_options", "render_slots", "rendered_image"]
+__all__ = ["RenderedController", "render_slots", "rendered_image"]
 
 THUMBNAIL = Viewport(128, 128)
 
@@ -48,49 +42,6 @@ def render_slots(request: Request, settings: Settings) -> asyncio.Semaphore:
     if "render_slots" not in state:
         state.render_slots = asyncio.Semaphore(max(1, settings.storage.max_concurrent_renders))
     return state.render_slots
-
-
-def _numbers(name: str, text: str, count: tuple[int, ...]) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) not in count:
-        raise BadRequest(f"{name}: {text[:64]!r} is not {' or '.join(map(str, count))} comma-separated numbers")
-    return values
-
-
-def render_options(query: Mapping[str, str], media_type: ImageType, viewport: Viewport | None = None) -> RenderOptions:
-    """Typed rendering options from PS3.18 8.3.5.1 query parameters.
-
-    Raises:
-        BadRequest: a malformed quality, viewport or window, naming the parameter.
-    """
-    quality = 90
-    if "quality" in query:
-        raw = query["quality"]
-        if not raw.isdigit() or not 1 <= int(raw) <= 100:
-            raise BadRequest(f"quality: {raw[:16]!r} is not a number from 1 to 100")
-        quality = int(raw)
-    if "viewport" in query:
-        values = _numbers("viewport", query["viewport"], (2, 6))
-        try:
-            source = tuple(int(v) for v in values[2:]) or None
-            viewport = Viewport(int(values[0]), int(values[1]), source)  # type: ignore[arg-type]
-        except ValueError as error:
-            raise BadRequest(f"viewport: {error}") from None
-    window = None
-    if "window" in query:
-        raw = query["window"]
-        parts = raw.split(",")
-        try:
-            if len(parts) not in (2, 3):
-                raise ValueError(f"{len(parts)} values")
-            function = VoiFunction.parse(parts[2]) if len(parts) == 3 else VoiFunction.LINEAR
-            window = Window(float(parts[0]), float(parts[1]), function)
-        except ValueError as error:
-            raise BadRequest(f"window: {raw[:64]!r} is not center,width[,linear|linear-exact|sigmoid] ({error})") from None
-    return RenderOptions(media_type=media_type, quality=quality, window=window, viewport=viewport)
 
 
 def _image_type(ranges: list[MediaRange]) -> tuple[ImageType, bool | None]:

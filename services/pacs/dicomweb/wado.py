@@ -16,18 +16,20 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
-from pacsbox.core.errors import BadRequest
+
 from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, is_native, pixel_media_type
 from pacsbox.core.imaging.syntaxes import can_decode
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.multipart import multipart_response, single_response
+from pacsbox.pacs.dicomweb.params import parse_frame_numbers, parse_tag
+from pacsbox.pacs.dicomweb.rendered import render_slots
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
 from pacsbox.pacs.store.reader import find_instances
 from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, instance_payloads
 
-__all__ = ["WadoController", "parse_frame_numbers"]
+__all__ = ["FrameForm", "WadoController", "frame_form", "instance_syntaxes"]
 
 DICOM_JSON = "application/dicom+json"
 
@@ -88,30 +90,6 @@ def frame_form(ranges: list[MediaRange], stored: str) -> FrameForm:
     raise not_acceptable(ranges, f"frames stored as {stored} ({own})")
 
 
-def parse_frame_numbers(text: str) -> list[int]:
-    """`1,3,5` -> [1, 3, 5].
-
-    Raises:
-        BadRequest: not a comma-separated list of numbers from 1, naming `frames`.
-    """
-    try:
-        numbers = [int(part) for part in text.split(",")]
-    except ValueError:
-        numbers = []
-    if not numbers or min(numbers) < 1:
-        raise BadRequest(f"frames: {text[:64]!r} is not a comma-separated list of frame numbers from 1")
-    return numbers
-
-
-def _parse_tag(text: str) -> int:
-    if len(text) != 8:
-        raise BadRequest(f"tag: {text[:64]!r} is not an attribute tag of 8 hexadecimal digits")
-    try:
-        return int(text, 16)
-    except ValueError:
-        raise BadRequest(f"tag: {text!r} is not an attribute tag of 8 hexadecimal digits") from None
-
-
 _LEVELS = ["", "/series/{series:str}", "/series/{series:str}/instances/{instance:str}"]
 """Study, series and instance paths below the controller's study path."""
 
@@ -131,7 +109,8 @@ class WadoController(Controller):
         syntaxes = instance_syntaxes(_ranges(request))
         found = await find_instances(store.storage.root, study, series, instance)
         payloads = await instance_payloads(
-            found, syntaxes, max_size=settings.limits.max_pixel_data_size, root=settings.http.dicomweb_path
+            found, syntaxes, max_size=settings.limits.max_pixel_data_size, root=settings.http.dicomweb_path,
+            slots=render_slots(request, settings),
         )
         return await multipart_response(payloads, DICOM)
 
@@ -168,7 +147,7 @@ class WadoController(Controller):
         tag: str,
     ) -> Response:
         """The value behind a BulkDataURI: raw bytes, or one part when multipart is asked for."""
-        number = _parse_tag(tag)
+        number = parse_tag(tag)
         ranges = _ranges(request)
         (found,) = await find_instances(store.storage.root, study, series, instance)
         compressed = number in PIXEL_TAGS and not is_native(found.transfer_syntax)

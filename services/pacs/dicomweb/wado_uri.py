@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from litestar import Request, Response, get
+
 from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.imaging import EXPLICIT_LE, ImageType, RenderOptions, Viewport, Window
 from pacsbox.core.settings import Settings
@@ -96,7 +97,9 @@ async def retrieve_wado_uri(request: Request, store: InstanceStore, settings: Se
         raise NotAcceptable(f"contentType {query.get('contentType')!r}: pacsbox makes application/dicom, image/jpeg, image/png")
     if kind == DICOM:
         syntax = (query.get("transferSyntax") or EXPLICIT_LE).strip()
-        (payload,) = await instance_payloads([instance], [syntax], max_size=settings.limits.max_pixel_data_size)
+        (payload,) = await instance_payloads(
+            [instance], [syntax], max_size=settings.limits.max_pixel_data_size, slots=render_slots(request, settings)
+        )
         return await single_response(payload)
     frame = _positive(query, "frameNumber") or _positive(query, "frame") or 1
     if frame > instance.number_of_frames:

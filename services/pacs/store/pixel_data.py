@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pydicom
+from pydicom.dataset import Dataset
+
 from pacsbox.core.errors import NotFound, PixelDataError
 from pacsbox.core.imaging import OCTET_STREAM, PIXEL_TAGS, FrameReader, pixel_media_type
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
-from pydicom.dataset import Dataset
 
 __all__ = ["read_bulkdata", "read_frames"]
 

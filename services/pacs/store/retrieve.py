@@ -10,11 +10,13 @@ no file is opened to answer it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
+
 from pacsbox.core.errors import NotAcceptable
 from pacsbox.core.imaging import EXPLICIT_LE, PIXEL_TAGS, can_transcode, to_explicit_little_endian
 from pacsbox.pacs.store.metadata import public_metadata
@@ -78,15 +80,21 @@ def syntax_for(stored: str, acceptable: Sequence[str]) -> str | None:
     return None
 
 
-def _transcoder(path: Path, max_size: int) -> Callable[[], Awaitable[bytes]]:
+def _transcoder(path: Path, max_size: int, slots: asyncio.Semaphore) -> Callable[[], Awaitable[bytes]]:
     async def produce() -> bytes:
-        return await anyio.to_thread.run_sync(lambda: to_explicit_little_endian(path, max_size=max_size))
+        async with slots:
+            return await anyio.to_thread.run_sync(lambda: to_explicit_little_endian(path, max_size=max_size))
 
     return produce
 
 
 async def instance_payloads(
-    instances: Sequence[StoredInstance], acceptable: Sequence[str], *, max_size: int, root: str = ""
+    instances: Sequence[StoredInstance],
+    acceptable: Sequence[str],
+    *,
+    max_size: int,
+    slots: asyncio.Semaphore,
+    root: str = "",
 ) -> list[Payload]:
     """One `application/dicom` payload per instance, in the first acceptable transfer syntax.
 
@@ -95,6 +103,8 @@ async def instance_payloads(
     streaming.
 
     Args:
+        max_size: PACSBOX_MAX_PIXEL_DATA_SIZE, for decoding.
+        slots: bounds concurrent decodes (shared with rendering).
         root: the DICOMweb root; each part then carries its instance's URL as Content-Location.
 
     Raises:
@@ -111,7 +121,7 @@ async def instance_payloads(
             )
         body: bytes | FileSpan | Callable[[], Awaitable[bytes]] = FileSpan(instance.path)
         if syntax != instance.transfer_syntax:
-            body = _transcoder(instance.path, max_size)
+            body = _transcoder(instance.path, max_size, slots)
             if len(instances) == 1:
                 body = await body()
         payloads.append(Payload(DICOM, body, syntax, instance_url(root, instance) if root else ""))

@@ -6,6 +6,9 @@ import io
 
 import numpy as np
 import pytest
+from PIL import Image
+from pydicom.dataset import Dataset
+
 from pacsbox.core.errors import PixelDataError
 from pacsbox.core.imaging import (
     ImageType,
@@ -16,8 +19,6 @@ from pacsbox.core.imaging import (
     display_pixels,
     encode_image,
 )
-from PIL import Image
-from pydicom.dataset import Dataset
 
 
 def header(**attributes: object) -> Dataset:

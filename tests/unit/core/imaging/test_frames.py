@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pacsbox.core.errors import PixelDataError
-from pacsbox.core.imaging import FrameReader, PixelInfo, check_size
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging import FrameReader, PixelInfo, check_size, to_explicit_little_endian
 from tests.support.dicom import TEST_FILES
 
 LIMIT = 1 << 30
@@ -78,6 +78,17 @@ def test_a_huge_header_is_refused_before_anything_is_allocated(tmp_path: Path) -
             reader.frame(999)
     with pytest.raises(PixelDataError, match="over PACSBOX_MAX_PIXEL_DATA_SIZE"):
         check_size(PixelInfo.of(pydicom.dcmread(path)), 1000, LIMIT)
+
+
+@pytest.mark.parametrize("name", ["SC_rgb_jpeg_dcmtk.dcm", "JPEG2000.dcm", "MR_small_jpeg_ls_lossless.dcm"])
+def test_a_codestream_larger_than_its_header_is_not_decoded(tmp_path: Path, name: str) -> None:
+    ds = pydicom.dcmread(TEST_FILES / name)
+    ds.Rows, ds.Columns = 8, 8
+    ds.save_as(tmp_path / name)
+    with FrameReader(tmp_path / name, max_size=LIMIT) as reader, pytest.raises(PixelDataError, match="larger than"):
+        reader.decode(0)
+    with pytest.raises(PixelDataError, match="larger than"):
+        to_explicit_little_endian(tmp_path / name, max_size=LIMIT)
 
 
 @pytest.mark.parametrize(
