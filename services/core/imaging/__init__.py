@@ -16,6 +16,7 @@ from pacsbox.core.imaging.syntaxes import (
     DEFAULT_SYNTAX,
     EXPLICIT_LE,
     OCTET_STREAM,
+    can_decode,
     is_native,
     pixel_media_type,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Viewport",
     "VoiFunction",
     "Window",
+    "can_decode",
     "can_transcode",
     "check_size",
     "display_pixels",

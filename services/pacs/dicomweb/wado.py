@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
 
-from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, is_native, pixel_media_type
-from pacsbox.core.imaging.syntaxes import can_decode
+from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, can_decode, is_native, pixel_media_type
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.multipart import multipart_response, single_response
