@@ -1,10 +1,11 @@
-"""Retrieval figures of one pacs service: series metadata latency, whole-series WADO-RS MB/s, rendered JPEG latency.
+"""Retrieval figures, pacsbox beside Orthanc: series metadata latency, whole-series WADO-RS MB/s, rendered JPEG.
 
-    .venv/bin/python -m bench.wado_figures [--slices 300] [--size 512]
+    .venv/bin/python -m bench.wado_figures [--slices 300] [--size 512] [--runs 7]
 
-Starts `pacsbox serve pacs` on a temporary folder, uploads a generated CT
-series (REST POST /instances), then times each request several times with
-curl (so that the client is not the bottleneck) and prints the median.
+Starts `pacsbox serve pacs` and Debian's Orthanc (with its DICOMweb plugin)
+on temporary folders, uploads the same generated CT series to both (REST
+POST /instances), then times each request with curl (so that the client is
+not the bottleneck), one server after the other for each request, and prints the medians.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import httpx
 import pydicom
 
 from tests.support.dicom import dataset_bytes, make_series
+from tests.support.orthanc import OrthancProcess
 from tests.support.servers import ServiceProcess
 
 
@@ -33,7 +35,8 @@ def curl(url: str, accept: str) -> tuple[float, int]:
 
 
 def median(url: str, accept: str, runs: int) -> tuple[float, int]:
-    curl(url, accept)  # warm
+    """Median seconds of `runs` GETs after one to warm caches, and the size of the answer."""
+    curl(url, accept)
     samples = [curl(url, accept) for _ in range(runs)]
     return statistics.median(s[0] for s in samples), samples[0][1]
 
@@ -44,27 +47,35 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    server = ServiceProcess("pacs", Path(tempfile.mkdtemp(prefix="wado-figures-"))).start()
+    pacs = ServiceProcess("pacs", Path(tempfile.mkdtemp(prefix="wado-figures-"))).start()
+    orthanc = OrthancProcess().start()
+    roots = {"pacsbox": f"{pacs.url}/pacs", "orthanc": f"{orthanc.url}/dicom-web"}
     try:
-        with httpx.Client(base_url=server.url, timeout=120) as client:
-            first = None
-            for ds in make_series(args.slices, rows=args.size, columns=args.size):
-                data = dataset_bytes(ds)
-                client.post("/instances", content=data).raise_for_status()
-                first = first or pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+        first = None
+        for ds in make_series(args.slices, rows=args.size, columns=args.size):
+            data = dataset_bytes(ds)
+            for url in (pacs.url, orthanc.url):
+                httpx.post(f"{url}/instances", content=data, timeout=60).raise_for_status()
+            first = first or pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
         assert first is not None
-        series = f"{server.url}/pacs/studies/{first.StudyInstanceUID}/series/{first.SeriesInstanceUID}"
+        series = f"/studies/{first.StudyInstanceUID}/series/{first.SeriesInstanceUID}"
         instance = f"{series}/instances/{first.SOPInstanceUID}"
-        seconds, size = median(f"{series}/metadata", "application/dicom+json", args.runs)
-        print(f"series metadata: {seconds * 1000:.1f} ms for {size / 1e3:.0f} kB ({args.slices} instances)")
-        seconds, size = median(series, 'multipart/related; type="application/dicom"', args.runs)
-        print(f"series retrieval: {seconds * 1000:.0f} ms for {size / 1e6:.1f} MB, {size / 1e6 / seconds:.0f} MB/s")
-        seconds, size = median(f"{instance}/rendered", "image/jpeg", args.runs)
-        print(f"rendered JPEG: {seconds * 1000:.1f} ms ({size} bytes)")
-        seconds, size = median(f"{instance}/frames/1", "multipart/related; type=application/octet-stream; transfer-syntax=*", args.runs)
-        print(f"one frame: {seconds * 1000:.1f} ms ({size} bytes)")
+        requests = [
+            ("series metadata", f"{series}/metadata", "application/dicom+json"),
+            ("series retrieval", series, 'multipart/related; type="application/dicom"'),
+            ("rendered JPEG", f"{instance}/rendered", "image/jpeg"),
+            ("one frame", f"{instance}/frames/1", "multipart/related; type=application/octet-stream; transfer-syntax=*"),
+        ]
+        for label, path, accept in requests:
+            line = [f"{label:17}"]
+            for name, root in roots.items():
+                seconds, size = median(root + path, accept, args.runs)
+                rate = f", {size / 1e6 / seconds:5.0f} MB/s" if size > 10e6 else ""
+                line.append(f"{name} {seconds * 1000:7.1f} ms ({size / 1e3:.0f} kB{rate})")
+            print("   ".join(line))
     finally:
-        server.stop()
+        pacs.stop()
+        orthanc.stop()
 
 
 if __name__ == "__main__":

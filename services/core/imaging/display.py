@@ -1,8 +1,9 @@
 """Stored pixel values to 8-bit display values: the grayscale and colour pipelines of PS3.3 C.11.
 
 Grayscale: Modality LUT (or rescale) -> VOI (a requested window, else the
-file's first window, else its VOI LUT, else the frame's range) -> MONOCHROME1
-inverted. Colour: RGB as decoded (YBR already converted by the decoder),
+file's first window, else its VOI LUT, else the span of the frame's values) ->
+MONOCHROME1 inverted; for integer pixels of up to 16 bits the chain is
+computed once per value in the frame's span and applied as one lookup. Colour: RGB as decoded (YBR already converted by the decoder),
 PALETTE COLOR through its validated palette, deeper samples scaled to 8 bits.
 """
 
@@ -89,7 +90,16 @@ def display_pixels(pixels: np.ndarray, ds: Dataset, info: PixelInfo, window: Win
         if pixels.shape[-1] != 3:
             raise PixelDataError(f"{pixels.shape[-1]} samples per pixel cannot be displayed")
         return _colour_to_8bit(pixels, info)
-    values = _modality(pixels, ds, info)
+    if pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 2:
+        # At most 65536 stored values: run the pipeline once per value in the frame's span, then look up.
+        low, high = int(pixels.min()), int(pixels.max())
+        table = _grey(_modality(np.arange(low, high + 1), ds, info), ds, info, window)
+        return table[pixels.astype(np.int32) - low]
+    return _grey(_modality(pixels, ds, info), ds, info, window)
+
+
+def _grey(values: np.ndarray, ds: Dataset, info: PixelInfo, window: Window | None) -> np.ndarray:
+    """Modality values to 8-bit grey: VOI, then MONOCHROME1 inverted."""
     window = window or _stored_window(ds)
     if window is not None:
         scaled = window.apply(values)

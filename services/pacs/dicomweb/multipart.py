@@ -15,9 +15,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 
-import anyio.to_thread
 from litestar.response import Stream
 
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
@@ -33,8 +31,13 @@ Segment = bytes | FileSpan | Callable[[], Awaitable[bytes]]
 def _segments(body: bytes | FileSpan | Callable[[], Awaitable[bytes]]) -> list[Segment]:
     if not isinstance(body, FileSpan):
         return [body]
-    size = body.length if body.length is not None else Path(body.path).stat().st_size - body.offset
-    return [FileSpan(body.path, body.offset + start, min(CHUNK, size - start)) for start in range(0, size, CHUNK)]
+    return [
+        FileSpan(body.path, body.offset + start, min(CHUNK, body.length - start)) for start in range(0, body.length, CHUNK)
+    ]
+
+
+def _reads_files(batch: list[bytes | FileSpan] | Callable[[], Awaitable[bytes]] | None) -> bool:
+    return isinstance(batch, list) and any(isinstance(segment, FileSpan) for segment in batch)
 
 
 def _plan(payloads: Sequence[Payload], boundary: str | None) -> list[Segment]:
@@ -66,7 +69,7 @@ def _length(segments: list[Segment]) -> int | None:
         if isinstance(segment, bytes):
             total += len(segment)
         elif isinstance(segment, FileSpan):
-            total += segment.length or 0
+            total += segment.length
         else:
             return None
     return total
@@ -81,7 +84,7 @@ def _read(batch: list[bytes | FileSpan]) -> list[bytes]:
             continue
         fd = os.open(segment.path, os.O_RDONLY)
         try:
-            data = os.pread(fd, segment.length or 0, segment.offset)
+            data = os.pread(fd, segment.length, segment.offset)
         finally:
             os.close(fd)
         if len(data) != segment.length:
@@ -101,7 +104,7 @@ def _batches(segments: list[Segment]) -> list[list[bytes | FileSpan] | Callable[
                 current, size = [], 0
             batches.append(segment)
             continue
-        length = len(segment) if isinstance(segment, bytes) else segment.length or 0
+        length = len(segment) if isinstance(segment, bytes) else segment.length
         if current and size + length > CHUNK:
             batches.append(current)
             current, size = [], 0
@@ -113,22 +116,28 @@ def _batches(segments: list[Segment]) -> list[list[bytes | FileSpan] | Callable[
 
 
 async def _stream(segments: list[Segment]) -> AsyncIterator[bytes]:
+    """The segments as bytes; file batches are read in a worker thread, the next one while this one is sent."""
     loop = asyncio.get_running_loop()
     batches = _batches(segments)
-    reads = [loop.run_in_executor(None, _read, b) if isinstance(b, list) else None for b in batches[:1]]
+
+    def start(batch: list[bytes | FileSpan] | Callable[[], Awaitable[bytes]] | None) -> asyncio.Future | None:
+        return loop.run_in_executor(None, _read, batch) if _reads_files(batch) else None
+
+    pending = start(batches[0]) if batches else None
     for index, batch in enumerate(batches):
-        following = batches[index + 1] if index + 1 < len(batches) else None
-        reads.append(loop.run_in_executor(None, _read, following) if isinstance(following, list) else None)
-        pending = reads[index]
-        if pending is None:
-            yield await batch()  # type: ignore[operator]
-            continue
-        for data in await pending:
-            yield data
+        current, pending = pending, start(batches[index + 1] if index + 1 < len(batches) else None)
+        if current is not None:
+            for data in await current:
+                yield data
+        elif isinstance(batch, list):
+            for data in batch:
+                yield data  # type: ignore[misc]  # literal bytes only
+        else:
+            yield await batch()
 
 
 async def _response(payloads: Sequence[Payload], boundary: str | None, media_type: str, headers: dict[str, str]) -> Stream:
-    segments = await anyio.to_thread.run_sync(_plan, payloads, boundary)
+    segments = _plan(payloads, boundary)
     length = _length(segments)
     if length is not None:
         headers = {**headers, "Content-Length": str(length)}

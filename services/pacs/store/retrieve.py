@@ -38,11 +38,11 @@ DICOM = "application/dicom"
 
 @dataclass(frozen=True)
 class FileSpan:
-    """Bytes of a stored file: from `offset`, `length` of them (to the end when None)."""
+    """`length` bytes of a stored file from `offset` (sizes come from the index, not the file system)."""
 
     path: Path
-    offset: int = 0
-    length: int | None = None
+    offset: int
+    length: int
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ async def instance_payloads(
                 f"instance {instance.sop_uid} is stored as {instance.transfer_syntax} and cannot be converted to"
                 f" {', '.join(acceptable)}; ask for transfer-syntax=* to receive it as stored"
             )
-        body: bytes | FileSpan | Callable[[], Awaitable[bytes]] = FileSpan(instance.path)
+        body: bytes | FileSpan | Callable[[], Awaitable[bytes]] = FileSpan(instance.path, 0, instance.file_size)
         if syntax != instance.transfer_syntax:
             body = _transcoder(instance.path, max_size, slots)
             if len(instances) == 1:
