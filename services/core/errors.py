@@ -11,6 +11,7 @@
     ├── Conflict (409)             the request contradicts what is stored
     ├── PayloadTooLarge (413)      a body or a part over its limit
     ├── UnsupportedMediaType (415) a Content-Type we do not read
+    │   └── PixelDataError (415)   stored pixel data we cannot decode, or past the size limit
     ├── TooManyRequests (429)      throttled
     └── Unavailable (503)          a dependency (database, peer) cannot be reached
 
@@ -29,6 +30,7 @@ __all__ = [
     "NotFound",
     "PacsboxError",
     "PayloadTooLarge",
+    "PixelDataError",
     "SettingsError",
     "TooManyRequests",
     "Unauthorized",
@@ -85,6 +87,10 @@ class PayloadTooLarge(PacsboxError):
 
 
 class UnsupportedMediaType(PacsboxError):
+    status_code = 415
+
+
+class PixelDataError(UnsupportedMediaType):
     status_code = 415
 
 

@@ -92,6 +92,11 @@ class HttpSettings:
         return self.public_url.rstrip("/") + self.url_prefix
 
     @property
+    def dicomweb_path(self) -> str:
+        """Absolute path of the DICOMweb root, e.g. `/zhiva/pacs`: valid on every address users reach."""
+        return self.url_prefix.rstrip("/") + "/pacs"
+
+    @property
     def dicomweb_root(self) -> str:
         """Public URL of the DICOMweb root, e.g. `https://host/zhiva/pacs`."""
         return self.pacs_root + "/pacs"
@@ -119,6 +124,8 @@ class LimitSettings:
     """Most parts one multipart (STOW-RS) request may carry."""
     search_max_results: int = setting("SEARCH_MAX_RESULTS", 10_000)
     """Most matches one QIDO-RS, C-FIND or /tools/find answer returns (more are flagged, not sent)."""
+    max_pixel_data_size: int = setting("MAX_PIXEL_DATA_SIZE", 1024**3)
+    """Largest decoded pixel data (rows x columns x frames x samples x bits) decoded in one piece; 415 beyond."""
 
 
 @dataclass(frozen=True)

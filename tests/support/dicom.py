@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def make_series(
 ) -> Iterator[Dataset]:
     """`count` slices of one series: 16-bit signed CT or MR with plausible geometry and a gradient image."""
     rng = np.random.default_rng(seed)
-    patient_id = patient_id or f"PID{rng.integers(1_000_000)}"
+    patient_id = patient_id or f"PID{uuid.uuid4().hex[:12]}"
     study_uid = study_uid or generate_uid()
     series_uid = series_uid or generate_uid()
     base = (np.add.outer(np.arange(rows), np.arange(columns)) * 4 - 1000).astype(np.int16)

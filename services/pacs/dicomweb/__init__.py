@@ -7,8 +7,14 @@ the same path (`/pacs/studies` is both QIDO's GET and STOW's POST).
 from litestar import Router
 
 from pacsbox.pacs.dicomweb.qido import QidoController
+from pacsbox.pacs.dicomweb.rendered import RenderedController
 from pacsbox.pacs.dicomweb.stow import StowController
+from pacsbox.pacs.dicomweb.wado import WadoController
+from pacsbox.pacs.dicomweb.wado_uri import retrieve_wado_uri
 
-DICOMWEB_ROUTES = [Router("/pacs", route_handlers=[QidoController, StowController])]
+DICOMWEB_ROUTES = [
+    Router("/pacs", route_handlers=[QidoController, StowController, WadoController, RenderedController]),
+    retrieve_wado_uri,
+]
 
 __all__ = ["DICOMWEB_ROUTES"]
