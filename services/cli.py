@@ -16,6 +16,7 @@ __all__ = ["main"]
 
 SERVICES = {
     "pacs": ("pacsbox.pacs.app", 8042),
+    "auth": ("pacsbox.auth.app", 4000),
 }
 """Service name -> (module with `create_app(settings)`, default port)."""
 
