@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(run=_import)
+
+    from pacsbox.auth.shell import add_parsers as add_auth_parsers
+
+    add_auth_parsers(verbs)
     return parser
 
 

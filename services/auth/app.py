@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.piccolo_app import SCHEMA
 from pacsbox.auth.routes import AUTH_ROUTES

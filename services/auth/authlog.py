@@ -84,7 +84,7 @@ async def query_log(
     items = [
         {
             "id": row["id"],
-            "time": row["at"].astimezone(dt.timezone.utc).isoformat(),
+            "time": row["at"].astimezone(dt.UTC).isoformat(),
             "event": row["event"],
             "user": row["username"],
             "address": row["address"],

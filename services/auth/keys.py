@@ -11,18 +11,16 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
 from pacsbox.core.errors import SettingsError
 from pacsbox.core.settings import AuthSettings
 
 __all__ = ["ALGORITHMS", "KeyPair", "load_key_pair"]
 
-PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
-PublicKey = Union[rsa.RSAPublicKey, ec.EllipticCurvePublicKey]
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 ALGORITHMS = ("RS256", "ES256")
 """The signing algorithms pacsbox can be configured with (exactly one at a time)."""

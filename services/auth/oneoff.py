@@ -47,7 +47,7 @@ async def issue_one_off(
         exp=now + ctx.settings.one_off_token_lifetime, iss=ctx.codec.issuer, jti=new_jti(),
         token_server=ctx.urls.token_server, refresh_server=ctx.urls.refresh_server, pacs=ctx.urls.pacs, aud=aud,
     )
-    expires = dt.datetime.fromtimestamp(claims.exp, dt.timezone.utc)
+    expires = dt.datetime.fromtimestamp(claims.exp, dt.UTC)
     await OneOffToken.insert(OneOffToken(jti=claims.jti, user=user.id, expires_at=expires))
     await record(Event.TOKEN_ISSUED, user.username, address, by=by, expires=expires.isoformat())
     token = ctx.codec.sign(claims)
@@ -68,8 +68,8 @@ async def redeem(ctx: AuthContext, token: str, *, origin: str | None, address: s
     ctx.urls.check_audience(claims.aud, origin)
     if origin and not ctx.urls.is_allowed_origin(origin):
         raise Forbidden(f"origin {origin!r} is not allowed to sign in here")
-    consumed = await OneOffToken.update({OneOffToken.used_at: dt.datetime.now(dt.timezone.utc)}).where(
-        (OneOffToken.jti == claims.jti) & OneOffToken.used_at.is_null() & (OneOffToken.revoked == False)  # noqa: E712
+    consumed = await OneOffToken.update({OneOffToken.used_at: dt.datetime.now(dt.UTC)}).where(
+        (OneOffToken.jti == claims.jti) & OneOffToken.used_at.is_null() & (OneOffToken.revoked == False)
     ).returning(OneOffToken.user)
     if not consumed:
         await record(Event.USER_AUTH_ERROR, claims.username, address, reason="one-off token already used or revoked")

@@ -1,4 +1,5 @@
-"""Password hashing with argon2id, and the comparisons that must not leak timing.
+"""Password hashing with argon2id, verified in constant time (argon2's own comparison), unknown
+users included.
 
 argon2-cffi's defaults follow RFC 9106's second recommended option (argon2id,
 t=3, m=64 MiB, p=4). Verifying costs tens of milliseconds of CPU on purpose, so
@@ -8,7 +9,6 @@ callers run it off the event loop (`verify_password_async`).
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +17,6 @@ from argon2.exceptions import VerifyMismatchError as _Mismatch
 __all__ = [
     "check_hash",
     "hash_password",
-    "needs_rehash",
-    "same_secret",
     "verify_password",
     "verify_password_async",
 ]
@@ -57,15 +55,3 @@ def verify_password(encoded: str | None, password: str) -> bool:
 async def verify_password_async(encoded: str | None, password: str) -> bool:
     """`verify_password` on a worker thread (argon2 releases the GIL)."""
     return await asyncio.to_thread(verify_password, encoded, password)
-
-
-def needs_rehash(encoded: str) -> bool:
-    """True when `encoded` was made with weaker parameters than today's."""
-    return _HASHER.check_needs_rehash(encoded)
-
-
-def same_secret(a: str | bytes, b: str | bytes) -> bool:
-    """Constant-time equality of two secrets (never `==` on secrets)."""
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)

@@ -2,10 +2,9 @@
 
 from pathlib import Path
 
-from piccolo.conf.apps import AppConfig
-
 from pacsbox.auth.tables import TABLES
 from pacsbox.core.db import ServiceSchema
+from piccolo.conf.apps import AppConfig
 
 APP_CONFIG = AppConfig(
     app_name="auth",

@@ -36,7 +36,7 @@ def digest(token: str) -> str:
 
 
 def _utc(epoch: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
 def _issue(ctx: AuthContext, user: UserInfo, sid: str, aud: str | None, session_end: int) -> TokenPair:
@@ -61,7 +61,7 @@ async def open_session(ctx: AuthContext, user: UserInfo, *, aud: str | None, add
 
 
 async def _revoke_session(ctx: AuthContext, sid: str, username: str, address: str, reason: str) -> None:
-    await Session.update({Session.revoked_at: dt.datetime.now(dt.timezone.utc), Session.revoke_reason: reason}).where(
+    await Session.update({Session.revoked_at: dt.datetime.now(dt.UTC), Session.revoke_reason: reason}).where(
         Session.sid == sid
     )
     await write_revocations(ctx.revocations, username, [sid], access_lifetime=ctx.settings.access_token_lifetime)
@@ -86,7 +86,7 @@ async def rotate(ctx: AuthContext, token: str, *, origin: str | None, address: s
         raise Forbidden("invalid token: unknown refresh token")
     if row["session.revoked_at"] is not None:
         raise Forbidden("token revoked")
-    consumed = await RefreshToken.update({RefreshToken.used_at: dt.datetime.now(dt.timezone.utc)}).where(
+    consumed = await RefreshToken.update({RefreshToken.used_at: dt.datetime.now(dt.UTC)}).where(
         (RefreshToken.id == row["id"]) & RefreshToken.used_at.is_null()
     ).returning(RefreshToken.id)
     if not consumed:

@@ -41,7 +41,7 @@ class RevocationCache:
         """username -> epoch of its latest user-wide revocation."""
         self._last_id = 0
         self._synced_at = float("-inf")
-        self._wall_synced_at = dt.datetime.min.replace(tzinfo=dt.timezone.utc) + COMMIT_MARGIN
+        self._wall_synced_at = dt.datetime.min.replace(tzinfo=dt.UTC) + COMMIT_MARGIN
         self._lock = asyncio.Lock()
 
     async def session_revoked(self, sid: str) -> bool:
@@ -70,7 +70,7 @@ class RevocationCache:
         async with self._lock:
             if self._clock() - self._synced_at < self.refresh_seconds:
                 return  # another request synced while this one waited
-            started, wall = self._clock(), dt.datetime.now(dt.timezone.utc)
+            started, wall = self._clock(), dt.datetime.now(dt.UTC)
             recent = (Revocation.id > self._last_id) | (Revocation.at >= self._wall_synced_at - COMMIT_MARGIN)
             rows = await Revocation.select().where(recent & (Revocation.expires_at > wall))
             self.apply(rows)
@@ -82,7 +82,7 @@ async def write_revocations(
     cache: RevocationCache, username: str, sids: list[str], *, access_lifetime: int
 ) -> None:
     """Append the rows revoking `sids` and the user's tokens, and apply them here at once."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     until = now + dt.timedelta(seconds=access_lifetime + 60)
     rows = [Revocation(sid=sid, username="", at=now, expires_at=until) for sid in sids]
     rows.append(Revocation(sid="", username=username, at=now, expires_at=until))
@@ -95,7 +95,7 @@ async def revoke_user_tokens(
 ) -> int:
     """Revoke every live session of the user and every unused one-off token; returns the sessions count."""
     user = await get_user(username)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     live = await Session.select(Session.sid).where(
         (Session.user == user.id) & Session.revoked_at.is_null() & (Session.expires_at > now)
     )

@@ -19,7 +19,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-__all__ = ["AuthEvent", "OneOffToken", "RefreshToken", "Revocation", "Session", "TABLES", "User"]
+__all__ = ["TABLES", "AuthEvent", "OneOffToken", "RefreshToken", "Revocation", "Session", "User"]
 
 
 class User(Table, tablename="auth_users"):

@@ -81,7 +81,7 @@ class LoginThrottle:
             else:
                 wait, locked = 0.0, False
             entry.wait_until = now + wait
-            if (locked, wait) > (worst.locked, worst.wait):
+            if (locked, wait, count) > (worst.locked, worst.wait, worst.failures):
                 worst = Penalty(count, wait, locked)
         return worst
 

@@ -27,7 +27,6 @@ from enum import Enum
 from typing import Any, ClassVar
 
 import jwt
-
 from pacsbox.auth.keys import KeyPair
 from pacsbox.core.errors import Forbidden, Unauthorized
 

@@ -131,7 +131,7 @@ async def update_user(
 ) -> UserInfo:
     """Change what is given; the log says what changed (never the password itself)."""
     user = await get_user(username)
-    changes: dict[Any, Any] = {User.updated_at: dt.datetime.now(dt.timezone.utc)}
+    changes: dict[Any, Any] = {User.updated_at: dt.datetime.now(dt.UTC)}
     said: dict[str, Any] = {}
     if name is not None and name != user.name:
         changes[User.name], said["name"] = name, name
@@ -149,7 +149,7 @@ async def update_user(
 async def set_active(username: str, active: bool, *, address: str, by: str) -> UserInfo:
     user = await get_user(username)
     if user.active != active:
-        await User.update({User.active: active, User.updated_at: dt.datetime.now(dt.timezone.utc)}).where(
+        await User.update({User.active: active, User.updated_at: dt.datetime.now(dt.UTC)}).where(
             User.id == user.id
         )
         await record(Event.USER_ACTIVATED if active else Event.USER_DEACTIVATED, username, address, by=by)

@@ -78,9 +78,9 @@ class Verifier:
         else:
             raise _missing()
         method = headers.get("x-original-method", "GET").upper()
-        if method in WRITE_METHODS and not caller.can_edit:
-            if not (method == "POST" and urlsplit(uri).path in self.read_only_posts):
-                raise Forbidden(f"{method} needs canEditResource: user {caller.user!r} may only read")
+        read_only = method == "POST" and urlsplit(uri).path in self.read_only_posts
+        if method in WRITE_METHODS and not caller.can_edit and not read_only:
+            raise Forbidden(f"{method} needs canEditResource: user {caller.user!r} may only read")
         return caller
 
     def _credentials(self, authorization: str, uri: str, cookies: str) -> tuple[str, str]:
@@ -122,11 +122,12 @@ class Verifier:
         if not sep:
             raise Forbidden("malformed Basic credentials")
         key = hmac.new(self._basic_key, raw, hashlib.sha256).digest()
-        hit = self._basic.get(key)
-        if hit and time.monotonic() < hit[2]:
-            if not await self.ctx.revocations.user_revoked_since(username, hit[1]):
-                return hit[0]
-        self._basic.pop(key, None)
+        hit = self._basic.pop(key, None)
+        if hit is not None:
+            caller, seen_at, until = hit
+            if time.monotonic() < until and not await self.ctx.revocations.user_revoked_since(username, seen_at):
+                self._basic[key] = hit
+                return caller
         user = await sign_in_user(self.ctx, username, password, address)
         caller = Caller(user.username, user.can_edit)
         if len(self._basic) >= BASIC_CACHE_SIZE:

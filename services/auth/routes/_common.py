@@ -11,7 +11,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.core.errors import BadRequest, UnsupportedMediaType
 

@@ -20,7 +20,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-
 from pacsbox.auth.authlog import Event, query_log
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import check_admin
@@ -53,7 +52,7 @@ def _time(name: str, value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise BadRequest(f"{name}={value!r}: expected an ISO 8601 date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class AdminController(Controller):

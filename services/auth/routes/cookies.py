@@ -7,7 +7,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from litestar.datastructures import Cookie
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.refresh import TokenPair
 

@@ -8,7 +8,6 @@ refresh token from the HttpOnly refresh cookie `/oauth` set; it then renews both
 from __future__ import annotations
 
 from litestar import MediaType, Request, Response, post
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.oneoff import redeem
 from pacsbox.auth.refresh import TokenPair, rotate

@@ -13,7 +13,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.oneoff import redeem
 from pacsbox.auth.routes._common import client_address, context, page

@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from litestar import MediaType, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import sign_in_user
 from pacsbox.auth.oneoff import issue_one_off

@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from litestar import MediaType, Request, Response, get, post
-
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import check_admin
 from pacsbox.auth.oneoff import IssuedToken, issue_one_off
 from pacsbox.auth.routes._common import NO_STORE, client_address, context, page, read_fields, truthy
-from pacsbox.auth.users import ADMIN, check_password, check_username, create_user, find_user, update_user
+from pacsbox.auth.users import (
+    ADMIN,
+    check_password,
+    check_username,
+    create_user,
+    find_user,
+    update_user,
+)
 from pacsbox.core.errors import BadRequest, Conflict, NotFound, PacsboxError
 
 __all__ = ["copy_script", "generate_token", "token_page"]

@@ -8,7 +8,6 @@ the upstream), 401 when no credentials or an expired token, 403 otherwise. nginx
 from __future__ import annotations
 
 from litestar import MediaType, Request, Response, get
-
 from pacsbox.auth.routes._common import client_address
 from pacsbox.auth.verifier import Verifier
 from pacsbox.core.errors import Forbidden, TooManyRequests
