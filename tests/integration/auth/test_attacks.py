@@ -189,6 +189,11 @@ def test_brute_force_on_the_admin_password_is_slowed_then_refused(strict_auth: A
     assert int(locked.headers["retry-after"]) > 500
     # Another address is refused too: the lockout is also per username (here, the admin's).
     assert attempt(ADMIN_PASSWORD, address="198.51.100.99").status_code == 429
+    # Logins of users from the locked address are refused too; nginx only takes 401/403 from /verify.
+    basic = http.get("/verify", auth=("someone", "some-password"),
+                     headers={"X-Real-IP": "203.0.113.5", "X-Original-URI": "/zhiva/pacs/studies"})
+    assert basic.status_code == 403
+    assert "too many failed logins" in basic.json()["error"] and int(basic.headers["retry-after"]) > 500
     # The admin API is refused as well; the service log tells the story.
     assert http.get("/admin/log", auth=("admin", ADMIN_PASSWORD)).status_code == 429
     log = strict_auth.process.log()

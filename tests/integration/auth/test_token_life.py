@@ -201,3 +201,19 @@ def test_sign_user_gives_a_one_off_token(auth: AuthServer) -> None:
     assert auth.exchange(answer.json()["token"]).status_code == 200
     assert auth.http.post("/sign-user", json={"username": username, "password": "nope-nope"},
                           headers={"X-Real-IP": "198.51.100.8"}).status_code == 403
+
+
+def test_cors_lets_only_the_allowed_origins_read_the_token_headers(auth: AuthServer) -> None:
+    preflight = auth.http.options("/generate-access-token", headers={
+        "Origin": VIEWER_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    })
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] == VIEWER_ORIGIN
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    refused = auth.http.options("/generate-access-token", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+    })
+    assert refused.headers.get("access-control-allow-origin") != "https://evil.example"
+    answer = auth.http.post("/generate-access-token", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in answer.headers
