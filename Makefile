@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx
 
 .PHONY: venv test test-sqlite test-postgres run clean
 

@@ -50,11 +50,23 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_import(args.paths, settings, progress=not args.quiet))
 
 
+def _setup(args: argparse.Namespace, settings: Settings) -> int:
+    from pacsbox.wizard.command import run
+
+    return run(args, settings)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pacsbox", description="A self-hosted PACS appliance.")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING, ERROR (default: PACSBOX_LOG_LEVEL)")
     parser.add_argument("--log-json", action="store_true", default=None, help="log one JSON object per line")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    from pacsbox.wizard.flags import add_arguments as setup_arguments
+
+    setup = verbs.add_parser("setup", help="the wizard: keys, certificates, admin password, .env (--check reports)")
+    setup_arguments(setup)
+    setup.set_defaults(run=_setup)
 
     serve = verbs.add_parser("serve", help="run one service (what each container runs)")
     serve.add_argument("service", choices=sorted(SERVICES))

@@ -23,7 +23,7 @@ import io
 import os
 import pkgutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -85,11 +85,23 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._idle: list[aiosqlite.Connection] = []
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._write_lock: asyncio.Lock | None = None
 
-    async def _acquire(self) -> aiosqlite.Connection:
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        """Serialises this process's write transactions (see `write_transaction`)."""
+        self._bind_loop()
+        assert self._write_lock is not None
+        return self._write_lock
+
+    def _bind_loop(self) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests, CLI): start a fresh pool
             self._idle, self._slots, self._loop = [], asyncio.Semaphore(self._pool_size), loop
+            self._write_lock = asyncio.Lock()
+
+    async def _acquire(self) -> aiosqlite.Connection:
+        self._bind_loop()
         assert self._slots is not None
         await self._slots.acquire()
         if self._idle:
@@ -114,6 +126,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute(f"PRAGMA synchronous = {self._synchronous}")
         await connection.execute("PRAGMA foreign_keys = 1")
+        # LIKE compares case as PostgreSQL does; case-insensitive matches use LOWER() explicitly.
+        await connection.execute("PRAGMA case_sensitive_like = ON")
         return connection
 
     async def get_connection(self) -> Any:
@@ -237,11 +251,23 @@ def sqlite_integrity_ok(path: str) -> bool:
         return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def write_transaction(engine: Engine) -> Any:
-    """A transaction that takes SQLite's write lock at once (no upgrade deadlocks)."""
-    if isinstance(engine, SQLiteEngine):
-        return engine.transaction(TransactionType.immediate)
-    return engine.transaction()
+@contextlib.asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
+    """A write transaction; on SQLite one at a time per process, holding the write lock from the start.
+
+    SQLite admits one writer: a second `BEGIN IMMEDIATE` would wait in SQLite's
+    busy handler, which sleeps in growing steps. Queueing writers on an asyncio
+    lock instead hands the database over the moment the previous commit ends.
+    """
+    if isinstance(engine, PooledSQLiteEngine):
+        async with engine.write_lock, engine.transaction(TransactionType.immediate) as transaction:
+            yield transaction
+    elif isinstance(engine, SQLiteEngine):
+        async with engine.transaction(TransactionType.immediate) as transaction:
+            yield transaction
+    else:
+        async with engine.transaction() as transaction:
+            yield transaction
 
 
 @dataclass(frozen=True)

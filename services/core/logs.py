@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+import warnings
 
 __all__ = ["configure_logging"]
 
@@ -56,6 +57,8 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = False) 
         logger.propagate = True
     # pynetdicom logs every PDU at INFO; keep its chatter for DEBUG runs.
     logging.getLogger("pynetdicom").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("pydicom").setLevel(logging.ERROR)  # per-value complaints about stored files
+    warnings.filterwarnings("ignore", module="pydicom")
     logging.getLogger("piccolo").setLevel(max(logging.WARNING, root.level))
     # Access lines carry query strings (patient names, tokens): DEBUG only.
     logging.getLogger("uvicorn.access").setLevel(max(logging.WARNING, root.level))

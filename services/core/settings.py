@@ -73,6 +73,8 @@ class HttpSettings:
     """The origin users reach through nginx; absolute URLs the services emit start with it."""
     url_prefix: str = setting("URL_PREFIX", "/zhiva")
     """The path under which nginx publishes the PACS (REST, DICOMweb, WADO-URI, explorer)."""
+    https_port: int = setting("HTTPS_PORT", 443)
+    """Port nginx serves HTTPS on; the public URL carries it when it is not 443."""
     allowed_origins: tuple[str, ...] = setting("ALLOWED_ORIGINS", ())
     """Origins besides the public URL allowed to call the stack from a browser (comma list)."""
     pacs_url: str = setting("PACS_URL", "http://127.0.0.1:8042")
@@ -115,6 +117,8 @@ class LimitSettings:
     """Largest compression ratio of a ZIP member (a higher one is a ZIP bomb)."""
     multipart_max_parts: int = setting("MULTIPART_MAX_PARTS", 100_000)
     """Most parts one multipart (STOW-RS) request may carry."""
+    search_max_results: int = setting("SEARCH_MAX_RESULTS", 10_000)
+    """Most matches one QIDO-RS, C-FIND or /tools/find answer returns (more are flagged, not sent)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pacsbox.core.app import make_app
 from pacsbox.core.db import close_engine, open_engine
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb import DICOMWEB_ROUTES
+from pacsbox.pacs.explorer import EXPLORER_ROUTES
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.rest import REST_ROUTES
 from pacsbox.pacs.store import InstanceStore, Storage
@@ -49,7 +50,7 @@ def create_app(settings: Settings) -> Litestar:
     return make_app(
         service="pacs",
         settings=settings,
-        route_handlers=[*REST_ROUTES, *DICOMWEB_ROUTES],
+        route_handlers=[*REST_ROUTES, *DICOMWEB_ROUTES, *EXPLORER_ROUTES],
         health=health,
         lifespan=[lifespan],
         dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},

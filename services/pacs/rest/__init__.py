@@ -1,7 +1,13 @@
-"""Orthanc-compatible REST API, one module per family of routes."""
+"""Orthanc-compatible REST API, one module per family of routes, gathered in one router.
+
+One router, because Litestar refuses two routers or controllers declaring the
+same path (`/instances` is both the upload's POST and the list's GET).
+"""
+
+from litestar import Router
 
 from pacsbox.pacs.rest.upload import upload_instances
 
-REST_ROUTES = [upload_instances]
+REST_ROUTES = [Router("/", route_handlers=[upload_instances])]
 
 __all__ = ["REST_ROUTES"]

@@ -21,7 +21,7 @@ import hashlib
 import io
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,14 +97,24 @@ class InstanceStore:
         written = await asyncio.to_thread(self.storage.write_bytes, data)
         return await self.store_file(written, origin)
 
-    async def store_file(self, written: WrittenFile, origin: Origin) -> StoreResult:
+    async def store_file(
+        self, written: WrittenFile, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
+    ) -> StoreResult:
         """Store the instance in a flushed temporary file; the file is consumed either way.
+
+        Args:
+            written: the complete temporary file.
+            origin: where it came from.
+            check: called with the parsed header before anything is committed; raising refuses the instance.
 
         Raises:
             InvalidDicom: the file is not a storable DICOM instance (nothing is stored).
+            PacsboxError: whatever `check` raised (nothing is stored).
         """
         try:
             parsed = await asyncio.to_thread(parse_instance, written.path)
+            if check is not None:
+                check(parsed)
             if not parsed.has_file_meta:
                 written = await asyncio.to_thread(self._rewrite_as_part10, written, parsed.transfer_syntax)
         except BaseException:

@@ -1,0 +1,143 @@
+"""Running a search: a typed `SearchQuery` in, matches with their attribute values out.
+
+The route (QIDO-RS, `/tools/find`) or the DIMSE handler parses what the
+client sent into a `SearchQuery`; this module is the only one that turns it
+into SQL. Attributes the index does not hold (an `includefield` such as
+Rows) are read from the stored DICOM JSON of the instance, or, at study and
+series level, of the first instance of each match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute
+from pacsbox.pacs.search.matching import condition_for
+from pacsbox.pacs.store.ids import Level
+from pacsbox.pacs.tables import Instance
+
+__all__ = ["Filter", "Match", "SearchQuery", "search"]
+
+_FROM = {
+    Level.PATIENT: "patients p",
+    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
+    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
+    Level.INSTANCE: (
+        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
+        " JOIN patients p ON t.patient = p.id"
+    ),
+}
+_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
+_REPRESENTATIVE = {
+    Level.STUDY: "SELECT s.study AS owner, MIN(i.id) AS first FROM instances i JOIN series s ON i.series = s.id"
+    " WHERE s.study IN ({ids}) GROUP BY s.study",
+    Level.SERIES: "SELECT i.series AS owner, MIN(i.id) AS first FROM instances i WHERE i.series IN ({ids}) GROUP BY i.series",
+    Level.PATIENT: "SELECT t.patient AS owner, MIN(i.id) AS first FROM instances i JOIN series s ON i.series = s.id"
+    " JOIN studies t ON s.study = t.id WHERE t.patient IN ({ids}) GROUP BY t.patient",
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    attribute: Attribute
+    value: str
+    name: str = ""
+    """How the client named the key (for error messages)."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    level: Level
+    filters: tuple[Filter, ...] = ()
+    fuzzy: bool = False
+    case_sensitive: bool | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass
+class Match:
+    """One matching resource: its Orthanc ID and the values of the requested attributes by tag."""
+
+    level: Level
+    public_id: str
+    values: dict[int, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    """DICOM JSON of the instance (or first instance) when attributes outside the index were asked for."""
+    row_id: int = 0
+
+
+def _attributes_for(level: Level, tags: Iterable[int]) -> list[Attribute]:
+    depth = LEVEL_DEPTH[level]
+    chosen = []
+    for tag in tags:
+        attribute = ATTRIBUTES.get(tag)
+        if attribute and LEVEL_DEPTH[attribute.level] <= depth:
+            chosen.append(attribute)
+    return chosen
+
+
+async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: bool = False) -> list[Match]:
+    """Matches of `query` with the values of `return_tags`.
+
+    Args:
+        query: what to match.
+        return_tags: tags whose values are wanted; indexed ones come from the index.
+        extra_tags: also load stored DICOM JSON (for tags the index does not hold, or `includefield=all`).
+    """
+    tags = list(dict.fromkeys(return_tags))
+    wanted = _attributes_for(query.level, tags)
+    alias = _ALIAS[query.level]
+    columns = [f"{alias}.id AS row_id", f"{alias}.public_id AS public_id"]
+    columns += [f"{a.column} AS a_{a.hex.lower()}" for a in wanted]
+    if extra_tags and query.level is Level.INSTANCE:
+        columns.append("i.metadata AS metadata")
+    conditions, args = [], []
+    for item in query.filters:
+        condition = condition_for(item.attribute, item.value, name=item.name, fuzzy=query.fuzzy, case_sensitive=query.case_sensitive)
+        if condition is not None:
+            conditions.append(f"({condition.sql})")
+            args.extend(condition.args)
+    sql = f"SELECT {', '.join(columns)} FROM {_FROM[query.level]}"
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    sql += f" ORDER BY {alias}.id"
+    if query.limit is not None:
+        sql += " LIMIT {}"
+        args.append(query.limit)
+    if query.offset:
+        sql += " LIMIT -1" if query.limit is None and _is_sqlite() else ""
+        sql += " OFFSET {}"
+        args.append(query.offset)
+    rows = await Instance.raw(sql, *args)
+    matches = [
+        Match(
+            level=query.level,
+            public_id=row["public_id"],
+            values={a.tag: row[f"a_{a.hex.lower()}"] for a in wanted},
+            metadata=json.loads(row["metadata"]) if row.get("metadata") else None,
+            row_id=row["row_id"],
+        )
+        for row in rows
+    ]
+    if extra_tags and query.level is not Level.INSTANCE and matches:
+        await _attach_representative_metadata(query.level, matches)
+    return matches
+
+
+def _is_sqlite() -> bool:
+    return Instance._meta.db.engine_type == "sqlite"
+
+
+async def _attach_representative_metadata(level: Level, matches: list[Match]) -> None:
+    by_id = {m.row_id: m for m in matches}
+    ids = ", ".join(str(int(i)) for i in by_id)
+    rows = await Instance.raw(
+        f"SELECT x.owner AS owner, i.metadata AS metadata FROM instances i"
+        f" JOIN ({_REPRESENTATIVE[level].format(ids=ids)}) x ON i.id = x.first"
+    )
+    for row in rows:
+        by_id[row["owner"]].metadata = json.loads(row["metadata"]) if row["metadata"] else None

@@ -1,0 +1,44 @@
+"""The explorer page in a real browser: upload files, find the study, list its series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.dicom import make_series
+from tests.support.servers import ServiceProcess
+
+pytestmark = pytest.mark.db
+
+
+def test_upload_then_find_and_browse(pacs: ServiceProcess, browser: Any, tmp_path: Path) -> None:
+    files = []
+    for index, ds in enumerate(make_series(3, patient_name="Explorer^Ewa", study_description="Explorer test")):
+        path = tmp_path / f"slice{index}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        files.append(str(path))
+    (tmp_path / "notes.txt").write_text("not an image")
+    files.append(str(tmp_path / "notes.txt"))
+
+    page = browser.new_page()
+    page.goto(f"{pacs.url}/app/explorer.html#upload?token=abc.def.ghi")
+    assert "token" not in page.url  # the token leaves the address bar at once
+    page.set_input_files("#files", files)
+    page.click("#start-upload")
+    page.wait_for_selector("text=Done: 3 stored, 0 already stored, 1 rejected.")
+    assert "notes.txt" in page.inner_text("#upload-results")
+
+    page.click("text=Find studies")
+    page.fill("input[name=PatientName]", "explorer")
+    page.click("#search button[type=submit]")
+    row = page.locator("#studies tbody tr", has_text="Explorer^Ewa")
+    row.wait_for()
+    assert page.locator("#studies tbody tr").count() == 1
+    assert "Explorer test" in row.inner_text()
+    assert row.locator("td").nth(7).inner_text() == "3"
+    row.locator("button", has_text="Series").click()
+    page.locator("tr.series", has_text="3 instance(s)").wait_for()
+    assert page.evaluate("sessionStorage.getItem('pacsbox.token')") == "abc.def.ghi"
+    page.close()

@@ -1,0 +1,130 @@
+"""QIDO-RS through dicomweb-client and plain HTTP: matching kinds, return keys, paging, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from dicomweb_client.api import DICOMwebClient
+from pydicom.uid import generate_uid
+
+from tests.conftest import start_pacs
+from tests.support.dicom import make_series
+from tests.support.servers import ServiceProcess
+
+pytestmark = pytest.mark.db
+
+VECTORS = json.loads((Path(__file__).parents[2] / "data" / "qido_vectors.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory, postgres: Any) -> Iterator[tuple[ServiceProcess, dict[str, str]]]:
+    """An empty pacs holding exactly the vector studies; yields it and label -> StudyInstanceUID."""
+    server = start_pacs(tmp_path_factory.mktemp("qido"), postgres)
+    client = DICOMwebClient(f"{server.url}/pacs")
+    uids = {}
+    for label, study in VECTORS["studies"].items():
+        uids[label] = generate_uid()
+        for number, modality in enumerate(study["modalities"], start=1):
+            series = list(make_series(
+                2, modality=modality, patient_name=study["patient_name"], patient_id=study["patient_id"],
+                study_uid=uids[label], study_date=study["study_date"], study_description=study["description"],
+                accession_number=study["accession"], series_number=number,
+            ))
+            for ds in series:
+                ds.StudyTime = study["study_time"]
+            client.store_instances(series)
+    try:
+        yield server, uids
+    finally:
+        server.stop()
+
+
+def _labels(answer: list[dict[str, Any]], uids: dict[str, str]) -> list[str]:
+    by_uid = {uid: label for label, uid in uids.items()}
+    return sorted(by_uid[item["0020000D"]["Value"][0]] for item in answer)
+
+
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: f"{v['kind']}:{v['query']}")
+def test_matching(catalogue: tuple[ServiceProcess, dict[str, str]], vector: dict[str, Any]) -> None:
+    server, uids = catalogue
+    params = {k: v.format(**uids) for k, v in vector["query"].items()}
+    answer = httpx.get(f"{server.url}/pacs/studies", params=params, headers={"Accept": "application/dicom+json"})
+    assert answer.status_code == 200, answer.text
+    assert _labels(answer.json(), uids) == sorted(vector["expect"])
+
+
+def test_study_attributes_counts_and_retrieve_url(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, uids = catalogue
+    client = DICOMwebClient(f"{server.url}/pacs")
+    [study] = client.search_for_studies(search_filters={"StudyInstanceUID": uids["S2"]})
+    assert study["00100010"]["Value"] == [{"Alphabetic": "MULLER^Anna"}]
+    assert study["00080061"]["Value"] == ["CT", "MR"]
+    assert study["00201206"]["Value"] == [2]
+    assert study["00201208"]["Value"] == [4]
+    # RetrieveURL follows the Host the client used (dicomweb-client sends one without the port)
+    plain = httpx.get(f"{server.url}/pacs/studies", params={"StudyInstanceUID": uids["S2"]}).json()[0]
+    assert plain["00081190"]["Value"] == [f"{server.url}/pacs/studies/{uids['S2']}"]
+    assert study["00080005"]["Value"] == ["ISO_IR 192"]
+
+
+def test_includefield_of_an_attribute_outside_the_index(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, uids = catalogue
+    client = DICOMwebClient(f"{server.url}/pacs")
+    [study] = client.search_for_studies(search_filters={"StudyInstanceUID": uids["S1"]}, fields=["SliceThickness", "00280030"])
+    assert study["00180050"]["Value"] == [1.25]
+    assert study["00280030"]["Value"] == [0.7, 0.7]
+
+
+def test_series_and_instances_of_a_study(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, uids = catalogue
+    client = DICOMwebClient(f"{server.url}/pacs")
+    series = client.search_for_series(study_instance_uid=uids["S2"])
+    assert sorted(s["00080060"]["Value"][0] for s in series) == ["CT", "MR"]
+    assert all(s["00201209"]["Value"] == [2] for s in series)
+    mr = next(s for s in series if s["00080060"]["Value"] == ["MR"])
+    instances = client.search_for_instances(study_instance_uid=uids["S2"], series_instance_uid=mr["0020000E"]["Value"][0])
+    assert sorted(i["00200013"]["Value"][0] for i in instances) == [1, 2]
+    assert all(i["00280010"]["Value"] == [64] for i in instances)
+    everywhere = client.search_for_series(search_filters={"Modality": "MR"})
+    assert [s["0020000D"]["Value"][0] for s in everywhere] == [uids["S2"]]
+
+
+def test_limit_and_offset_page_through_results(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, uids = catalogue
+    pages = [
+        httpx.get(f"{server.url}/pacs/studies", params={"limit": 3, "offset": offset}).json()
+        for offset in (0, 3)
+    ]
+    assert [len(p) for p in pages] == [3, 1]
+    assert _labels(pages[0] + pages[1], uids) == ["S1", "S2", "S3", "S4"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": "-1"}, "limit"),
+        ({"offset": "x"}, "offset"),
+        ({"fuzzymatching": "maybe"}, "fuzzymatching"),
+        ({"PatientNam": "x"}, "PatientNam"),
+        ({"StudyDate": "2024-01-01"}, "StudyDate"),
+        ({"includefield": "NotAKeyword"}, "NotAKeyword"),
+        ({"SeriesNumber": "one"}, "SeriesNumber"),
+    ],
+)
+def test_bad_parameters_are_400_naming_them(catalogue: tuple[ServiceProcess, dict[str, str]], params: dict[str, str], message: str) -> None:
+    server, _ = catalogue
+    path = "/pacs/series" if "SeriesNumber" in params else "/pacs/studies"
+    answer = httpx.get(f"{server.url}{path}", params=params)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+
+
+def test_unsupported_accept_is_406(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, _ = catalogue
+    answer = httpx.get(f"{server.url}/pacs/studies", headers={"Accept": "application/dicom+xml"})
+    assert answer.status_code == 406
