@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx
 
-.PHONY: venv test test-sqlite test-postgres run clean
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test-sqlite: venv debian-test-tools
 
 test-postgres: venv debian-test-tools
 	PACSBOX_TEST_DATABASE=postgresql $(PY) -m pytest -q -m db
+
+## Many `kill -9` of the pacs service while clients store; then every acknowledged instance is checked.
+crash-test: venv
+	$(PY) -m tests.crash.kill_loop --kills 30 --clients 4
+
+## The fuzz properties of tests/fuzz with a large budget (the suite runs them briefly); prints executions per property.
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
 ## The native stack on the embedded defaults (SQLite, data under ./data).
 run: venv

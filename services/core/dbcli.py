@@ -47,9 +47,7 @@ async def _reachable(engine: Engine) -> str | None:
 
 
 async def check(schema: ServiceSchema, engine: Engine) -> tuple[CheckResult, str]:
-    problem = await _reachable(engine)
-    if problem:
-        return CheckResult.UNREACHABLE, problem
+    """How the database compares with this code's schema (the engine is reachable and open)."""
     state = await migration_state(schema.name, schema.migrations)
     present = [t for t in schema.tables if await t.table_exists()]
     if not state.applied and not present:
@@ -81,13 +79,12 @@ async def run(action: str, services: list[str], settings: Settings, *, assume_ye
         schema = schema_of(service)
         engine = schema.bind(settings)
         try:
-            if action == "create":
-                await open_engine(engine)
-            elif await _reachable(engine) and action != "check":
-                print(f"{service}: {await _reachable(engine)}", file=sys.stderr)
-                return CheckResult.UNREACHABLE
-            else:
-                await open_engine(engine)
+            problem = await _reachable(engine)
+            if problem and action != "create":
+                print(f"{service}: {problem}", file=sys.stderr if action != "check" else sys.stdout)
+                worst = max(worst, CheckResult.UNREACHABLE)
+                continue
+            await open_engine(engine)
             if action == "check":
                 result, message = await check(schema, engine)
                 print(f"{service}: {message}")

@@ -8,7 +8,9 @@ member is inflated into a fresh temporary file.
 
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,13 @@ __all__ = ["ZipMember", "is_zip", "iter_zip"]
 _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 20
 """Members smaller than this are not ratio-checked (a small blank image compresses well)."""
+
+
+_DAMAGED = (
+    zipfile.BadZipFile, zlib.error, struct.error, RuntimeError, NotImplementedError,
+    OSError, EOFError, ValueError, UnicodeError,
+)
+"""What the zipfile module raises on damaged or unsupported archives (encrypted, bad CRC, bad streams)."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ def iter_zip(path: Path, storage: Storage, limits: LimitSettings) -> Iterator[Zi
     """
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except _DAMAGED as error:
         raise BadRequest(f"not a readable ZIP archive: {error}") from None
     with archive:
         for info in _check_directory(archive, limits):
@@ -83,5 +92,5 @@ def iter_zip(path: Path, storage: Storage, limits: LimitSettings) -> Iterator[Zi
                 yield ZipMember(info.filename, _inflate(archive, info, storage))
             except PayloadTooLarge:
                 raise
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, ValueError) as error:
+            except _DAMAGED as error:
                 yield ZipMember(info.filename, None, f"cannot extract: {error}")

@@ -1,0 +1,73 @@
+"""`pacsbox db check|create|upgrade|drop` and the exit codes DESIGN.md promises."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import database_env
+
+pytestmark = pytest.mark.db
+
+
+def pacsbox_db(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pacsbox.cli", "db", *args, "--service", "pacs"],
+        env={**os.environ, "PACSBOX_CONFIG_DIR": str(folder), **env}, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_life_of_a_database(tmp_path: Path, postgres) -> None:
+    env = database_env(postgres)
+    if postgres is None:
+        assert pacsbox_db(tmp_path, env, "check").returncode == 2  # no database file yet
+        assert not (tmp_path / "data").exists()  # checking creates nothing
+        (tmp_path / "data").mkdir()
+        sqlite3.connect(tmp_path / "data" / "pacs.sqlite").close()
+    assert pacsbox_db(tmp_path, env, "check").returncode == 3  # exists, empty
+    created = pacsbox_db(tmp_path, env, "create")
+    assert created.returncode == 0, created.stderr
+    checked = pacsbox_db(tmp_path, env, "check")
+    assert checked.returncode == 0 and "up to date" in checked.stdout
+    assert pacsbox_db(tmp_path, env, "drop", "--yes").returncode == 0
+    assert pacsbox_db(tmp_path, env, "check").returncode == 3
+    assert pacsbox_db(tmp_path, env, "upgrade").returncode == 0
+    assert pacsbox_db(tmp_path, env, "check").returncode == 0
+
+
+def test_outdated_and_invalid_schemas(tmp_path: Path) -> None:
+    env = {"PACSBOX_DATABASE_URL": ""}
+    assert pacsbox_db(tmp_path, env, "create").returncode == 0
+    database = tmp_path / "data" / "pacs.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM migration WHERE app_name = 'pacs'")
+        connection.execute("DROP TABLE changes")
+    assert pacsbox_db(tmp_path, env, "check").returncode == 4  # tables but no recorded migration
+    with sqlite3.connect(database) as connection:
+        connection.execute("INSERT INTO migration (name, app_name, ran_on) VALUES ('2999-01-01T00:00:00:000000', 'pacs', '2999-01-01')")
+    result = pacsbox_db(tmp_path, env, "check")
+    assert result.returncode == 4 and "unknown" in result.stdout
+
+
+def test_pending_migration_is_outdated(tmp_path: Path) -> None:
+    env = {"PACSBOX_DATABASE_URL": ""}
+    assert pacsbox_db(tmp_path, env, "create").returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "pacs.sqlite") as connection:
+        applied = connection.execute("SELECT COUNT(*) FROM migration WHERE app_name = 'pacs'").fetchone()[0]
+        if applied < 2:
+            pytest.skip("reason: an outdated schema needs two migrations, and pacs ships one so far")
+        connection.execute("DELETE FROM migration WHERE app_name = 'pacs' AND id = (SELECT MAX(id) FROM migration WHERE app_name = 'pacs')")
+    connection.close()
+    result = pacsbox_db(tmp_path, env, "check")
+    assert result.returncode == 7 and "pending" in result.stdout
+
+
+def test_unreachable_postgres_is_2(tmp_path: Path) -> None:
+    result = pacsbox_db(tmp_path, {"PACSBOX_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "check")
+    assert result.returncode == 2
+    assert "cannot connect" in result.stdout + result.stderr
