@@ -16,6 +16,7 @@ __all__ = ["main"]
 
 SERVICES = {
     "pacs": ("pacsbox.pacs.app", 8042),
+    "auth": ("pacsbox.auth.app", 4000),
 }
 """Service name -> (module with `create_app(settings)`, default port)."""
 
@@ -83,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(run=_import)
+
+    from pacsbox.auth.shell import add_parsers as add_auth_parsers
+
+    add_auth_parsers(verbs)
     return parser
 
 

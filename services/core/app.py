@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -88,6 +89,7 @@ def make_app(
     lifespan: Sequence[Any] = (),
     dependencies: dict[str, Provide] | None = None,
     state: dict[str, Any] | None = None,
+    cors: CORSConfig | None = None,
 ) -> Litestar:
     """Build a service's Litestar app around its own routes.
 
@@ -99,6 +101,7 @@ def make_app(
         lifespan: async context managers opened around the app's life.
         dependencies: extra dependencies for every route.
         state: initial `app.state` entries.
+        cors: the service's CORS policy, when browsers of other origins call it directly.
     """
 
     @get("/healthz", include_in_schema=False)
@@ -127,6 +130,7 @@ def make_app(
         },
         state=State({"settings": settings, "service": service, **(state or {})}),
         request_max_body_size=settings.http.max_body_size,
+        cors_config=cors,
         openapi_config=None,
         logging_config=None,
     )

@@ -149,7 +149,27 @@ class AuthSettings:
     jwt_public_key: Path = setting("JWT_PUBLIC_KEY", Path("certs/jwt_public.pem"))
     """PEM public key verifying tokens."""
     admin_password_hash: str = setting("ADMIN_PASSWORD_HASH", "")
-    """argon2id hash of the admin password, written by the wizard."""
+    """argon2id hash of the admin password, written by the wizard (read literally: it holds `$`)."""
+    one_off_token_lifetime: int = setting("ONE_OFF_TOKEN_LIFETIME", 24 * 3600)
+    """Seconds a one-off login token stays valid (it also dies at its first exchange)."""
+    access_token_lifetime: int = setting("ACCESS_TOKEN_LIFETIME", 3600)
+    """Seconds an access token (and the session cookie holding it) stays valid."""
+    refresh_token_lifetime: int = setting("REFRESH_TOKEN_LIFETIME", 30 * 24 * 3600)
+    """Seconds a session (refresh token family) lasts from its exchange; rotation does not extend it."""
+    session_cookie: str = setting("SESSION_COOKIE", "pacsbox_session")
+    """Name of the HttpOnly cookie `/auth/oauth` sets; the refresh cookie is this name + `_refresh`."""
+    revocation_cache_seconds: float = setting("REVOCATION_CACHE_SECONDS", 1.0)
+    """Longest time a revocation made by another process (`pacsbox user deactivate`) takes to apply."""
+    password_min_length: int = setting("PASSWORD_MIN_LENGTH", 8)
+    """Shortest user password accepted."""
+    login_delay_after: int = setting("LOGIN_DELAY_AFTER", 3)
+    """Failed logins (per address and per username) after which each new try must wait."""
+    login_delay_seconds: float = setting("LOGIN_DELAY_SECONDS", 1.0)
+    """First wait after `LOGIN_DELAY_AFTER` failures; it doubles with each further failure."""
+    login_lockout_after: int = setting("LOGIN_LOCKOUT_AFTER", 10)
+    """Failed logins after which every try, even a right one, is refused for `LOGIN_LOCKOUT_SECONDS`."""
+    login_lockout_seconds: int = setting("LOGIN_LOCKOUT_SECONDS", 900)
+    """How long a lockout lasts; failures older than this are forgotten."""
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class TemporaryPostgres:
     def start(self) -> None:
         data = self.folder / "data"
         self._run(_tool("initdb"), "-D", str(data), "-U", "pacsbox", "--auth=trust", "-E", "UTF8")
-        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c max_connections=400"
         self._run(_tool("pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
 
     def create_database(self) -> str:
