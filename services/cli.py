@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,9 +22,25 @@ SERVICES = {
 """Service name -> (module with `create_app(settings)`, default port)."""
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if not _is_loopback(args.host) and not settings.http.private_network:
+        print(
+            f"pacsbox: refusing to serve {args.service} on {args.host}: the service trusts the identity headers nginx"
+            " sets after checking tokens, so anyone reaching it directly could bypass them. Keep it on loopback"
+            " behind nginx (`pacsbox up` does), or, inside a network only nginx can reach (the compose stack),"
+            " set PACSBOX_PRIVATE_NETWORK=true.",
+            file=sys.stderr,
+        )
+        return 2
     module, default_port = SERVICES[args.service]
     app = importlib.import_module(module).create_app(settings)
     uvicorn.run(

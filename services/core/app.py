@@ -72,7 +72,11 @@ def _pacsbox_error(request: Request, error: PacsboxError) -> Response:
 
 
 def _http_error(request: Request, error: HTTPException) -> Response:
-    return error_response(error.status_code, str(error.detail), dict(error.headers or {}))
+    detail = str(error.detail)
+    if error.status_code == 413:  # Litestar's own body-size check, named as our limit
+        limit = request.app.state.settings.http.max_body_size
+        detail = f"body larger than the limit of {limit} bytes (PACSBOX_MAX_BODY_SIZE)"
+    return error_response(error.status_code, detail, dict(error.headers or {}))
 
 
 def _unexpected_error(request: Request, error: Exception) -> Response:

@@ -83,6 +83,8 @@ class HttpSettings:
     """Internal base URL of the auth service."""
     viewer_url: str = setting("VIEWER_URL", "http://127.0.0.1:8000")
     """Internal base URL of the viewer service."""
+    private_network: bool = setting("PRIVATE_NETWORK", False)
+    """The services' HTTP ports are reachable by nginx alone (a container network): they may bind beyond loopback."""
     max_body_size: int = setting("MAX_BODY_SIZE", 2000 * 1024 * 1024)
     """Largest request body accepted (bytes); nginx and the services refuse more with 413."""
 
@@ -124,6 +126,10 @@ class LimitSettings:
     """Most parts one multipart (STOW-RS) request may carry."""
     search_max_results: int = setting("SEARCH_MAX_RESULTS", 10_000)
     """Most matches one QIDO-RS, C-FIND or /tools/find answer returns (more are flagged, not sent)."""
+    inflate_max_ratio: int = setting("INFLATE_MAX_RATIO", 200)
+    """Largest compression ratio of a gzip request body (past its first megabyte)."""
+    deflated_max_size: int = setting("DEFLATED_MAX_SIZE", 512 * 1024**2)
+    """Largest inflated size of a dataset in the deflated transfer syntax (it is read whole)."""
     max_pixel_data_size: int = setting("MAX_PIXEL_DATA_SIZE", 1024**3)
     """Largest decoded pixel data (rows x columns x frames x samples x bits) decoded in one piece; 415 beyond."""
 

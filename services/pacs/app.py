@@ -21,7 +21,7 @@ from pacsbox.pacs.dicomweb import DICOMWEB_ROUTES
 from pacsbox.pacs.explorer import EXPLORER_ROUTES
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.rest import REST_ROUTES
-from pacsbox.pacs.store import InstanceStore, Storage
+from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.tables import Patient
 
 __all__ = ["create_app"]
@@ -29,10 +29,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings) -> Litestar:
     engine = SCHEMA.bind(settings)
-    store = InstanceStore(
-        Storage(settings.paths.data_dir / "storage"),
-        overwrite=settings.storage.overwrite_instances,
-    )
+    store = InstanceStore.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -23,7 +23,7 @@ from pacsbox.core.db import close_engine, open_engine
 from pacsbox.core.errors import PacsboxError
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.piccolo_app import SCHEMA
-from pacsbox.pacs.store import IndexStatus, InstanceStore, Origin, Storage
+from pacsbox.pacs.store import IndexStatus, InstanceStore, Origin
 from pacsbox.pacs.store.zipfiles import is_zip, iter_zip
 
 __all__ = ["ImportReport", "run_import"]
@@ -141,7 +141,7 @@ async def run_import(paths: list[str], settings: Settings, *, progress: bool = T
     await open_engine(engine)
     try:
         await SCHEMA.upgrade()
-        store = InstanceStore(Storage(settings.paths.data_dir / "storage"), overwrite=settings.storage.overwrite_instances)
+        store = InstanceStore.from_settings(settings)
         started = time.monotonic()
         report = await import_paths(store, paths, settings, progress)
         elapsed = time.monotonic() - started

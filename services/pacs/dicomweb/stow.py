@@ -23,6 +23,7 @@ from pacsbox.pacs.dicomweb.multipart import Part, boundary_of, content_type_para
 from pacsbox.pacs.dicomweb.qido import DICOM_JSON
 from pacsbox.pacs.dicomweb.urls import dicomweb_root
 from pacsbox.pacs.store import InstanceStore, Origin
+from pacsbox.pacs.store.inflate import request_body
 from pacsbox.pacs.store.parse import ParsedInstance
 
 __all__ = ["StowController"]
@@ -114,7 +115,7 @@ async def store_instances(
 
     try:
         async for part in iter_parts(
-            request.stream(), boundary, store.storage,
+            request_body(request, settings), boundary, store.storage,
             max_parts=settings.limits.multipart_max_parts, max_size=settings.http.max_body_size,
         ):
             await slots.acquire()

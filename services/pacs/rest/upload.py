@@ -13,6 +13,7 @@ from pacsbox.core.errors import BadRequest, InvalidDicom
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.store import InstanceStore, Origin, StoreResult
 from pacsbox.pacs.store.files import receive
+from pacsbox.pacs.store.inflate import request_body
 from pacsbox.pacs.store.zipfiles import is_zip, iter_zip
 
 __all__ = ["upload_instances"]
@@ -40,7 +41,7 @@ async def upload_instances(
     is neither is refused with 400 and nothing is stored.
     """
     origin = Origin(kind="REST", address=request.client.host if request.client else "", user=identity.user)
-    written = await receive(store.storage, request.stream(), settings.http.max_body_size)
+    written = await receive(store.storage, request_body(request, settings), settings.http.max_body_size)
     if written.size == 0:
         written.path.unlink(missing_ok=True)
         raise BadRequest("empty body: expected a DICOM file or a ZIP of DICOM files")

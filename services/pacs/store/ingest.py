@@ -30,8 +30,10 @@ import pydicom
 from pydicom.dataset import FileMetaDataset
 
 from pacsbox.core.errors import InvalidDicom
+from pacsbox.core.settings import LimitSettings, Settings
 from pacsbox.pacs.store.files import Storage, WrittenFile
 from pacsbox.pacs.store.ids import Level, ResourceIds
+from pacsbox.pacs.store.inflate import check_deflated_dataset
 from pacsbox.pacs.store.index import IndexStatus, Origin, delete_resource, index_instance, stored_instance
 from pacsbox.pacs.store.parse import ParsedInstance, parse_instance
 from pacsbox.pacs.tables import Instance
@@ -87,10 +89,24 @@ def _as_part10(path: Path, transfer_syntax: str) -> bytes:
 class InstanceStore:
     """Stores, replaces and deletes instances: files and index kept in step."""
 
-    def __init__(self, storage: Storage, *, overwrite: bool) -> None:
+    def __init__(self, storage: Storage, *, overwrite: bool, limits: LimitSettings) -> None:
         self.storage = storage
         self.overwrite = overwrite
+        self.limits = limits
         self._locks = _KeyedLocks()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InstanceStore:
+        """The store of the data folder and policies `settings` name."""
+        return cls(
+            Storage(settings.paths.data_dir / "storage"),
+            overwrite=settings.storage.overwrite_instances,
+            limits=settings.limits,
+        )
+
+    def _parse(self, path: Path) -> ParsedInstance:
+        check_deflated_dataset(path, max_size=self.limits.deflated_max_size)
+        return parse_instance(path)
 
     async def store_bytes(self, data: bytes | memoryview, origin: Origin) -> StoreResult:
         """Store an instance held in memory (a C-STORE dataset, a small upload)."""
@@ -112,7 +128,7 @@ class InstanceStore:
             PacsboxError: whatever `check` raised (nothing is stored).
         """
         try:
-            parsed = await asyncio.to_thread(parse_instance, written.path)
+            parsed = await asyncio.to_thread(self._parse, written.path)
             if check is not None:
                 check(parsed)
             if not parsed.has_file_meta:
@@ -173,7 +189,7 @@ class InstanceStore:
             if instance_id in indexed:
                 continue
             try:
-                parsed = await asyncio.to_thread(parse_instance, path)
+                parsed = await asyncio.to_thread(self._parse, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
                 stat = path.stat()
