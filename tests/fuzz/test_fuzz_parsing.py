@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +24,12 @@ from pacsbox.pacs.store.zipfiles import iter_zip
 from tests.fuzz.mutations import SEEDS, damaged_dicom
 
 _FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
+
+def run(coroutine: Any) -> Any:
+    """`asyncio.run` in a thread of its own: a session fixture (Playwright) may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @settings(suppress_health_check=_FIXTURE_OK)
@@ -61,7 +69,7 @@ def test_multipart_round_trips_whatever_the_chunking(tmp_path: Path, parts: list
     if any(b"\r\n--B0UND" in p for p in parts):
         return  # a part holding the delimiter is not a well-formed body
     storage = Storage(tmp_path / "storage")
-    got = asyncio.run(_collect(body, chunk_sizes, storage))
+    got = run(_collect(body, chunk_sizes, storage))
     assert [g[128:] if len(g) >= 132 and g[128:132] == b"DICM" else g for g in got] == [
         p[128:] if len(p) >= 132 and p[128:132] == b"DICM" else p for p in parts
     ]
@@ -72,7 +80,7 @@ def test_multipart_round_trips_whatever_the_chunking(tmp_path: Path, parts: list
 def test_multipart_refuses_garbage_cleanly(tmp_path: Path, body: bytes, chunk_sizes: list[int]) -> None:
     storage = Storage(tmp_path / "storage")
     try:
-        asyncio.run(_collect(b"--B0UND\r\n" + body, chunk_sizes, storage))
+        run(_collect(b"--B0UND\r\n" + body, chunk_sizes, storage))
     except (BadRequest, PayloadTooLarge) as error:
         assert error.message
     assert not list(storage.tmp.iterdir())

@@ -129,7 +129,7 @@ async def iter_parts(
                         target.write(memoryview(buffer)[:at])
                         state = _state_after_boundary(buffer[at + len(delimiter): at + len(delimiter) + 2])
                         del buffer[: at + len(delimiter) + 2]
-                        written = await asyncio.to_thread(target.finish)
+                        written = target.finish()
                         target = None
                         yield Part(headers, written)
                         progressed = True

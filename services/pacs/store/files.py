@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from pacsbox.core.errors import PayloadTooLarge
 
-__all__ = ["DurableFile", "Storage", "WrittenFile", "receive"]
+__all__ = ["DurableFile", "Storage", "WrittenFile", "make_durable", "receive"]
 
 _PREAMBLE = 128
 _MAGIC = b"DICM"
@@ -31,15 +31,28 @@ _MAGIC = b"DICM"
 
 @dataclass(frozen=True)
 class WrittenFile:
-    """A complete, flushed temporary file and what we learnt while writing it."""
+    """A complete temporary file, closed but not yet flushed to disk (see `make_durable`)."""
 
     path: Path
     size: int
-    md5: str
+
+
+def make_durable(path: Path) -> str:
+    """fsync a written file and return the MD5 of its bytes (read back from the page cache).
+
+    Run in a worker thread, off the event loop: receiving the next upload need
+    not wait for the disk, and hashing releases the GIL.
+    """
+    digest = hashlib.md5()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+        os.fsync(stream.fileno())
+    return digest.hexdigest()
 
 
 class DurableFile:
-    """A temporary file written in chunks; `finish()` flushes it to disk.
+    """A temporary file written in chunks; `finish()` closes it, `make_durable` then flushes it to disk.
 
     The first 132 bytes are held back until known: if they end with `DICM`, the
     preamble before it is written as zeros.
@@ -49,7 +62,6 @@ class DurableFile:
         self.path = path
         self._file: BinaryIO = open(path, "xb")
         self._head: bytearray | None = bytearray()
-        self._md5 = hashlib.md5()
         self.size = 0
 
     def write(self, chunk: bytes | memoryview) -> None:
@@ -71,17 +83,14 @@ class DurableFile:
 
     def _put(self, chunk: bytes | memoryview) -> None:
         self._file.write(chunk)
-        self._md5.update(chunk)
         self.size += len(chunk)
 
     def finish(self) -> WrittenFile:
-        """Flush and fsync; the file is then complete on disk under its temporary name."""
+        """Close the file: complete under its temporary name, durable once `make_durable` ran."""
         if self._head is not None:
             self._write_head()
-        self._file.flush()
-        os.fsync(self._file.fileno())
         self._file.close()
-        return WrittenFile(self.path, self.size, self._md5.hexdigest())
+        return WrittenFile(self.path, self.size)
 
     def discard(self) -> None:
         """Close and remove the temporary file (a refused or broken upload)."""
@@ -103,7 +112,7 @@ class Storage:
         return DurableFile(self.tmp / f"{uuid.uuid4().hex}.part")
 
     def write_bytes(self, data: bytes | memoryview) -> WrittenFile:
-        """A whole instance already in memory, written durably to a temporary file."""
+        """A whole instance already in memory, written to a temporary file."""
         target = self.new_file()
         try:
             target.write(data)
@@ -120,7 +129,7 @@ class Storage:
         return self.root / relative
 
     def commit(self, written: WrittenFile, instance_id: str) -> str:
-        """Rename the flushed temporary file to its final name, durably; returns the relative path."""
+        """Rename the durable temporary file to its final name, durably; returns the relative path."""
         relative = self.relative_path(instance_id)
         final = self.root / relative
         if not final.parent.is_dir():
@@ -169,7 +178,7 @@ async def receive(storage: Storage, chunks: Any, max_size: int) -> WrittenFile:
             target.write(chunk)
             if target.size > max_size:
                 raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes (PACSBOX_MAX_BODY_SIZE)")
-        return await asyncio.to_thread(target.finish)
+        return target.finish()
     except BaseException:
         target.discard()
         raise

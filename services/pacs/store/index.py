@@ -10,6 +10,7 @@ are removed after `delete_resource` has committed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,8 +64,48 @@ async def stored_instance(sop_uid: str) -> dict[str, Any] | None:
     return await _one("SELECT id, public_id, path, series, checksum, file_size FROM instances WHERE sop_uid = {}", sop_uid)
 
 
+def _patient_values(p: ParsedInstance) -> tuple[Any, ...]:
+    return (p.patient_id, p.patient_name, fold_person_name(p.patient_name), p.birth_date, p.sex)
+
+
+def _study_values(p: ParsedInstance) -> tuple[Any, ...]:
+    return (
+        p.study_date, p.study_time, p.accession_number, p.study_description,
+        p.referring_physician, fold_person_name(p.referring_physician), p.study_id,
+    )
+
+
+def _series_values(p: ParsedInstance) -> tuple[Any, ...]:
+    return (p.modality, p.series_number, p.series_description, p.series_date, p.series_time, p.body_part)
+
+
+async def _known_parents(p: ParsedInstance) -> tuple[int, int, int] | None:
+    """Patient, study and series rows in one query, when all three exist unchanged (the common case)."""
+    row = await _one(
+        "SELECT p.id AS p_id, p.public_id AS p_public, p.patient_id, p.patient_name, p.patient_name_key,"
+        " p.birth_date, p.sex, t.id AS t_id, t.public_id AS t_public, t.study_date, t.study_time,"
+        " t.accession_number, t.description AS t_description, t.referring_physician, t.referring_physician_key,"
+        " t.study_id, s.id AS s_id, s.public_id AS s_public, s.modality, s.series_number,"
+        " s.description AS s_description, s.series_date, s.series_time, s.body_part"
+        " FROM series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id WHERE s.series_uid = {}",
+        p.series_uid,
+    )
+    if row is None or (row["p_public"], row["t_public"], row["s_public"]) != (p.ids.patient, p.ids.study, p.ids.series):
+        return None
+    stored = (
+        (row["patient_id"], row["patient_name"], row["patient_name_key"], row["birth_date"], row["sex"]),
+        (row["study_date"], row["study_time"], row["accession_number"], row["t_description"],
+         row["referring_physician"], row["referring_physician_key"], row["study_id"]),
+        (row["modality"], row["series_number"], row["s_description"], row["series_date"], row["series_time"],
+         row["body_part"]),
+    )
+    if stored != (_patient_values(p), _study_values(p), _series_values(p)):
+        return None
+    return row["p_id"], row["t_id"], row["s_id"]
+
+
 async def _patient(p: ParsedInstance, now: datetime.datetime) -> int:
-    values = (p.patient_id, p.patient_name, fold_person_name(p.patient_name), p.birth_date, p.sex)
+    values = _patient_values(p)
     row = await _one(
         "SELECT id, patient_id, patient_name, patient_name_key, birth_date, sex FROM patients WHERE public_id = {}",
         p.ids.patient,
@@ -90,10 +131,7 @@ async def _patient(p: ParsedInstance, now: datetime.datetime) -> int:
 
 
 async def _study(p: ParsedInstance, patient: int, now: datetime.datetime) -> int:
-    values = (
-        p.study_date, p.study_time, p.accession_number, p.study_description,
-        p.referring_physician, fold_person_name(p.referring_physician), p.study_id,
-    )
+    values = _study_values(p)
     row = await _one(
         "SELECT id, study_date, study_time, accession_number, description, referring_physician,"
         " referring_physician_key, study_id FROM studies WHERE study_uid = {}",
@@ -125,7 +163,7 @@ async def _study(p: ParsedInstance, patient: int, now: datetime.datetime) -> int
 
 
 async def _series(p: ParsedInstance, study: int, now: datetime.datetime) -> int:
-    values = (p.modality, p.series_number, p.series_description, p.series_date, p.series_time, p.body_part)
+    values = _series_values(p)
     row = await _one(
         "SELECT id, modality, series_number, description, series_date, series_time, body_part"
         " FROM series WHERE series_uid = {}",
@@ -175,28 +213,40 @@ async def index_instance(
     now = _now()
     obsolete: str | None = None
     async with write_transaction(Patient._meta.db):
-        existing = await stored_instance(p.sop_uid)
+        # Statements that do not depend on each other are queued together: the
+        # database thread runs them back to back without waiting for the event loop.
+        existing, parents = await asyncio.gather(stored_instance(p.sop_uid), _known_parents(p))
         if existing is not None and existing["public_id"] != p.ids.instance:
             obsolete = existing["path"]
             await _delete_rows(Level.INSTANCE, existing["public_id"], now)
-            existing = None
-        patient = await _patient(p, now)
-        study = await _study(p, patient, now)
-        series = await _series(p, study, now)
+            existing, parents = None, None
+        if parents is None:
+            patient = await _patient(p, now)
+            study = await _study(p, patient, now)
+            series = await _series(p, study, now)
+        else:
+            patient, study, series = parents
         columns = (
             p.sop_class_uid, p.instance_number, p.number_of_frames, p.transfer_syntax, size, md5, path, now,
             origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
         )
         if existing is None:
-            await Instance.raw(
-                "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number, number_of_frames,"
-                " transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet, origin_address,"
-                " origin_user, metadata) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p.ids.instance, series, p.sop_uid, *columns,
+            await asyncio.gather(
+                Instance.raw(
+                    "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
+                    " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
+                    " origin_address, origin_user, metadata)"
+                    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p.ids.instance, series, p.sop_uid, *columns,
+                ).run(),
+                Series.raw(
+                    "UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", now, series
+                ).run(),
+                Study.raw(
+                    "UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", now, study
+                ).run(),
+                _change("NewInstance", Level.INSTANCE, p.ids.instance, now),
             )
-            await Series.raw("UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", now, series)
-            await Study.raw("UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", now, study)
-            await _change("NewInstance", Level.INSTANCE, p.ids.instance, now)
             return IndexStatus.SUCCESS, obsolete
         await Instance.raw(
             "UPDATE instances SET sop_class_uid = {}, instance_number = {}, number_of_frames = {},"

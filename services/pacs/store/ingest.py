@@ -17,7 +17,6 @@ start-up) indexes it again. A crash before 3 leaves a temporary file, which
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
 from collections import defaultdict
@@ -31,7 +30,7 @@ from pydicom.dataset import FileMetaDataset
 
 from pacsbox.core.errors import InvalidDicom
 from pacsbox.core.settings import LimitSettings, Settings
-from pacsbox.pacs.store.files import Storage, WrittenFile
+from pacsbox.pacs.store.files import Storage, WrittenFile, make_durable
 from pacsbox.pacs.store.ids import Level, ResourceIds
 from pacsbox.pacs.store.inflate import check_deflated_dataset
 from pacsbox.pacs.store.index import IndexStatus, Origin, delete_resource, index_instance, stored_instance
@@ -104,9 +103,11 @@ class InstanceStore:
             limits=settings.limits,
         )
 
-    def _parse(self, path: Path) -> ParsedInstance:
+    def _prepare(self, path: Path) -> tuple[ParsedInstance, str]:
+        """Worker-thread half of a store: flush the file to disk, hash it, refuse bombs, parse the header."""
+        md5 = make_durable(path)
         check_deflated_dataset(path, max_size=self.limits.deflated_max_size)
-        return parse_instance(path)
+        return parse_instance(path), md5
 
     async def store_bytes(self, data: bytes | memoryview, origin: Origin) -> StoreResult:
         """Store an instance held in memory (a C-STORE dataset, a small upload)."""
@@ -128,31 +129,45 @@ class InstanceStore:
             PacsboxError: whatever `check` raised (nothing is stored).
         """
         try:
-            parsed = await asyncio.to_thread(self._parse, written.path)
+            parsed, md5 = await asyncio.to_thread(self._prepare, written.path)
             if check is not None:
                 check(parsed)
             if not parsed.has_file_meta:
                 written = await asyncio.to_thread(self._rewrite_as_part10, written, parsed.transfer_syntax)
+                md5 = await asyncio.to_thread(make_durable, written.path)
         except BaseException:
             written.path.unlink(missing_ok=True)
             raise
         async with self._locks.hold(parsed.sop_uid):
-            existing = await stored_instance(parsed.sop_uid)
-            if existing is not None and not self.overwrite:
-                written.path.unlink(missing_ok=True)
-                return StoreResult(parsed.ids, IndexStatus.ALREADY_STORED, existing["path"], parsed)
+            if not self.overwrite:
+                existing = await stored_instance(parsed.sop_uid)
+                if existing is not None:
+                    written.path.unlink(missing_ok=True)
+                    return StoreResult(parsed.ids, IndexStatus.ALREADY_STORED, existing["path"], parsed)
             relative = await asyncio.to_thread(self.storage.commit, written, parsed.ids.instance)
             try:
                 status, obsolete = await index_instance(
-                    parsed, path=relative, size=written.size, md5=written.md5, origin=origin
+                    parsed, path=relative, size=written.size, md5=md5, origin=origin
                 )
             except BaseException:
-                if existing is None:  # never acknowledged, never indexed: leave nothing behind
-                    self.storage.remove(relative)
+                await self._forget_unindexed(parsed.sop_uid, relative)
                 raise
             if obsolete and obsolete != relative:
                 self.storage.remove(obsolete)
         return StoreResult(parsed.ids, status, relative, parsed)
+
+    async def _forget_unindexed(self, sop_uid: str, relative: str) -> None:
+        """After a failed index write: remove the file unless an earlier copy of the instance is indexed.
+
+        When the database cannot even be asked, the file stays: the start-up check
+        indexes it, which is harmless, whereas removing an indexed file is not.
+        """
+        try:
+            indexed = await stored_instance(sop_uid)
+        except Exception:  # the database is down: leave the file to the start-up check
+            return
+        if indexed is None:
+            self.storage.remove(relative)
 
     def _rewrite_as_part10(self, written: WrittenFile, transfer_syntax: str) -> WrittenFile:
         try:
@@ -189,11 +204,10 @@ class InstanceStore:
             if instance_id in indexed:
                 continue
             try:
-                parsed = await asyncio.to_thread(self._parse, path)
+                parsed, md5 = await asyncio.to_thread(self._prepare, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
                 stat = path.stat()
-                md5 = await asyncio.to_thread(_md5_of, path)
                 await index_instance(
                     parsed, path=self.storage.relative_path(instance_id), size=stat.st_size, md5=md5,
                     origin=Origin(kind="Recovered"),
@@ -205,11 +219,3 @@ class InstanceStore:
         if any(report.values()):
             log.warning("start-up check repaired the storage: %s", report)
         return report
-
-
-def _md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

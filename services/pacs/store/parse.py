@@ -8,12 +8,14 @@ naming what is wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -76,9 +78,19 @@ def fold_person_name(name: str) -> str:
     return " " + " ".join(words) + " " if words else ""
 
 
+@functools.cache
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    assert tag is not None, keyword
+    return tag
+
+
 def _text(ds: Dataset, keyword: str) -> str:
+    tag = _tag(keyword)
+    if tag not in ds:
+        return ""
     try:
-        value = ds.get(keyword)
+        value = ds[tag].value
     except Exception:  # a value pydicom cannot decode is indexed as empty, the file kept
         return ""
     if value is None:
