@@ -30,8 +30,10 @@ test-postgres: venv debian-test-tools
 	PACSBOX_TEST_DATABASE=postgresql $(PY) -m pytest -q -m db
 
 ## Many `kill -9` of the pacs service while clients store; then every acknowledged instance is checked.
+## Then the same for the auth service while clients issue, exchange and refresh tokens.
 crash-test: venv
 	$(PY) -m tests.crash.kill_loop --kills 30 --clients 4
+	$(PY) -m tests.crash.auth_kill_loop --kills 30 --clients 4
 
 ## The fuzz properties of tests/fuzz with a large budget (the suite runs them briefly); prints executions per property.
 fuzz: venv

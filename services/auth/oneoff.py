@@ -1,7 +1,8 @@
 """One-off login tokens: issued by the admin page, the sign-in page or the shell; exchanged once.
 
 Only the `jti` is stored. The exchange consumes it with one conditional UPDATE, so two racing
-exchanges of one token cannot both win; the winner opens a session. Until it is exchanged (and
+exchanges of one token cannot both win; the winner opens a session in the same transaction, so a
+crash leaves the token either unused or used with its session, never used and sessionless. Until it is exchanged (and
 for at most its lifetime) a one-off token also opens the explorer as `?token=`, as the seed
 appliance's admin guide tells users.
 """
@@ -20,6 +21,7 @@ from pacsbox.auth.tables import OneOffToken
 from pacsbox.auth.tokens import OneOffClaims, TokenKind, new_jti
 from pacsbox.auth.urls import origin_of
 from pacsbox.auth.users import UserInfo, find_user
+from pacsbox.core.db import write_transaction
 from pacsbox.core.errors import Forbidden
 
 __all__ = ["IssuedToken", "check_unused", "issue_one_off", "redeem"]
@@ -68,16 +70,17 @@ async def redeem(ctx: AuthContext, token: str, *, origin: str | None, address: s
     ctx.urls.check_audience(claims.aud, origin)
     if origin and not ctx.urls.is_allowed_origin(origin):
         raise Forbidden(f"origin {origin!r} is not allowed to sign in here")
-    consumed = await OneOffToken.update({OneOffToken.used_at: dt.datetime.now(dt.UTC)}).where(
-        (OneOffToken.jti == claims.jti) & OneOffToken.used_at.is_null() & (OneOffToken.revoked == False)
-    ).returning(OneOffToken.user)
-    if not consumed:
-        await record(Event.USER_AUTH_ERROR, claims.username, address, reason="one-off token already used or revoked")
-        raise Forbidden("one-off token already used or revoked")
-    user = await find_user(claims.username)
-    if user is None or user.id != consumed[0]["user"] or not user.active:
-        raise Forbidden("user deactivated")
-    return await open_session(ctx, user, aud=origin_of(origin) if origin else claims.aud, address=address)
+    async with write_transaction(OneOffToken._meta.db):
+        consumed = await OneOffToken.update({OneOffToken.used_at: dt.datetime.now(dt.UTC)}).where(
+            (OneOffToken.jti == claims.jti) & OneOffToken.used_at.is_null() & (OneOffToken.revoked == False)
+        ).returning(OneOffToken.user)
+        if consumed:
+            user = await find_user(claims.username)
+            if user is None or user.id != consumed[0]["user"] or not user.active:
+                raise Forbidden("user deactivated")  # rolls the consumption back: the token stays refused anyway
+            return await open_session(ctx, user, aud=origin_of(origin) if origin else claims.aud, address=address)
+    await record(Event.USER_AUTH_ERROR, claims.username, address, reason="one-off token already used or revoked")
+    raise Forbidden("one-off token already used or revoked")
 
 
 async def check_unused(claims: OneOffClaims) -> None:

@@ -4,6 +4,10 @@ A session is a refresh token family. Each refresh token is stored as its SHA-256
 presented once: refreshing marks it used and hands out its successor (same `sid`, same end of
 session). Presenting a used one again means two parties hold the family, one of them a thief, so
 the whole session is revoked, its access tokens included, and the event is logged.
+
+Each change is one transaction committed before the answer: a rotation marks the old token used
+and stores its successor together, so a crash never leaves a family without a live token; a
+revocation marks the session and appends its revocation rows together.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pacsbox.auth.revocations import write_revocations
 from pacsbox.auth.tables import RefreshToken, Session
 from pacsbox.auth.tokens import AccessClaims, RefreshClaims, TokenKind, new_jti
 from pacsbox.auth.users import UserInfo, find_user
+from pacsbox.core.db import write_transaction
 from pacsbox.core.errors import Forbidden
 
 __all__ = ["TokenPair", "open_session", "rotate"]
@@ -49,7 +54,10 @@ def _issue(ctx: AuthContext, user: UserInfo, sid: str, aud: str | None, session_
 
 
 async def open_session(ctx: AuthContext, user: UserInfo, *, aud: str | None, address: str) -> TokenPair:
-    """A new session for `user`: its first access and refresh tokens."""
+    """A new session for `user`: its first access and refresh tokens.
+
+    Run it inside the caller's write transaction (the exchange that consumes a one-off token).
+    """
     sid, end = new_jti(), int(time.time()) + ctx.settings.refresh_token_lifetime
     rows = await Session.insert(
         Session(sid=sid, user=user.id, address=address[:64], expires_at=_utc(end))
@@ -61,10 +69,11 @@ async def open_session(ctx: AuthContext, user: UserInfo, *, aud: str | None, add
 
 
 async def _revoke_session(ctx: AuthContext, sid: str, username: str, address: str, reason: str) -> None:
-    await Session.update({Session.revoked_at: dt.datetime.now(dt.UTC), Session.revoke_reason: reason}).where(
-        Session.sid == sid
-    )
-    await write_revocations(ctx.revocations, username, [sid], access_lifetime=ctx.settings.access_token_lifetime)
+    async with write_transaction(Session._meta.db):
+        await Session.update({Session.revoked_at: dt.datetime.now(dt.UTC), Session.revoke_reason: reason}).where(
+            Session.sid == sid
+        )
+        await write_revocations(ctx.revocations, username, [sid], access_lifetime=ctx.settings.access_token_lifetime)
     await record(Event.SESSION_REVOKED, username, address, session=sid, reason=reason)
 
 
@@ -86,16 +95,18 @@ async def rotate(ctx: AuthContext, token: str, *, origin: str | None, address: s
         raise Forbidden("invalid token: unknown refresh token")
     if row["session.revoked_at"] is not None:
         raise Forbidden("token revoked")
-    consumed = await RefreshToken.update({RefreshToken.used_at: dt.datetime.now(dt.UTC)}).where(
-        (RefreshToken.id == row["id"]) & RefreshToken.used_at.is_null()
-    ).returning(RefreshToken.id)
-    if not consumed:
-        await _revoke_session(ctx, claims.sid, claims.username, address, "refresh token reused")
-        raise Forbidden("refresh token already used: its session is revoked")
     user = await find_user(claims.username)
     if user is None or not user.active:
         raise Forbidden("user deactivated")
     pair = _issue(ctx, user, claims.sid, claims.aud, int(row["session.expires_at"].timestamp()))
-    await RefreshToken.insert(RefreshToken(session=row["session"], digest=digest(pair.refresh)))
+    async with write_transaction(RefreshToken._meta.db):
+        consumed = await RefreshToken.update({RefreshToken.used_at: dt.datetime.now(dt.UTC)}).where(
+            (RefreshToken.id == row["id"]) & RefreshToken.used_at.is_null()
+        ).returning(RefreshToken.id)
+        if consumed:
+            await RefreshToken.insert(RefreshToken(session=row["session"], digest=digest(pair.refresh)))
+    if not consumed:
+        await _revoke_session(ctx, claims.sid, claims.username, address, "refresh token reused")
+        raise Forbidden("refresh token already used: its session is revoked")
     await record(Event.SESSION_REFRESHED, user.username, address, session=claims.sid)
     return pair

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pacsbox.auth.authlog import Event, record
 from pacsbox.auth.tables import OneOffToken, Revocation, Session
 from pacsbox.auth.users import UserInfo, get_user, set_active
+from pacsbox.core.db import write_transaction
 
 __all__ = ["RevocationCache", "deactivate_user", "revoke_user_tokens", "write_revocations"]
 
@@ -100,12 +101,15 @@ async def revoke_user_tokens(
         (Session.user == user.id) & Session.revoked_at.is_null() & (Session.expires_at > now)
     )
     sids = [row["sid"] for row in live]
-    if sids:
-        await Session.update({Session.revoked_at: now, Session.revoke_reason: reason}).where(Session.sid.is_in(sids))
-    await OneOffToken.update({OneOffToken.revoked: True}).where(
-        (OneOffToken.user == user.id) & OneOffToken.used_at.is_null()
-    )
-    await write_revocations(cache, username, sids, access_lifetime=access_lifetime)
+    async with write_transaction(Session._meta.db):  # sessions and the verifier's feed change together
+        if sids:
+            await Session.update({Session.revoked_at: now, Session.revoke_reason: reason}).where(
+                Session.sid.is_in(sids)
+            )
+        await OneOffToken.update({OneOffToken.revoked: True}).where(
+            (OneOffToken.user == user.id) & OneOffToken.used_at.is_null()
+        )
+        await write_revocations(cache, username, sids, access_lifetime=access_lifetime)
     await record(Event.TOKENS_REVOKED, username, address, by=by, reason=reason, sessions=len(sids))
     return len(sids)
 
