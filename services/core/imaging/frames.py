@@ -150,6 +150,30 @@ class FrameReader:
     def number_of_frames(self) -> int:
         return self.info.number_of_frames
 
+    def checked_number_of_frames(self) -> int:
+        """NumberOfFrames, refused when the pixel data could not hold that many frames.
+
+        A hostile header may claim 2**31 frames over a few bytes; whoever walks
+        every frame (a rendered multi-frame instance) asks this first.
+
+        Raises:
+            PixelDataError: no pixel data, or more frames than its bytes can hold.
+        """
+        info = self.info
+        if info.number_of_frames == 1:
+            return 1
+        if self.encapsulated:  # each frame takes one item at least: an 8-byte header
+            size = self._fp.seek(0, io.SEEK_END) - self._offset
+            capacity = size // 8
+        else:
+            size = self._length or 0
+            capacity = size * 8 // info.frame_bits
+        if info.number_of_frames > capacity:
+            raise PixelDataError(
+                f"NumberOfFrames {info.number_of_frames} cannot fit in {size} bytes of pixel data"
+            )
+        return info.number_of_frames
+
     def _check_index(self, index: int) -> PixelInfo:
         info = self.info
         if not 0 <= index < info.number_of_frames:

@@ -28,6 +28,7 @@ from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.responses import multipart_response
 from pacsbox.pacs.dicomweb.params import parse_frame_numbers, render_options
 from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.pixel_data import count_frames
 from pacsbox.pacs.store.reader import StoredInstance, find_instances
 from pacsbox.pacs.store.retrieve import Payload, has_pixel_data
 
@@ -65,15 +66,16 @@ def rendered_image(
     return produce
 
 
-def _targets(instances: list[StoredInstance], frames: list[int] | None, *, one_instance: bool) -> list[tuple[StoredInstance, int]]:
-    """(instance, frame index) pairs to render: frames of one instance, or the first frame of each imaged one."""
+def _targets(instances: list[StoredInstance], frames: list[int] | None, *, frame_count: int | None) -> list[tuple[StoredInstance, int]]:
+    """(instance, frame index) pairs to render: frames of one instance (`frame_count`, checked against its
+    pixel data), or the first frame of each imaged one."""
     if frames is not None:
         count = instances[0].number_of_frames
         if max(frames) > count:
             raise NotFound(f"instance {instances[0].sop_uid} has {count} frame(s): no frame {max(frames)}")
         return [(instances[0], n - 1) for n in frames]
-    if one_instance:
-        return [(instances[0], n) for n in range(instances[0].number_of_frames)]
+    if frame_count is not None:
+        return [(instances[0], n) for n in range(frame_count)]
     imaged = [i for i in instances if has_pixel_data(i)]
     if not imaged:
         raise NotAcceptable("none of these instances has pixel data to render")
@@ -109,8 +111,11 @@ class RenderedController(Controller):
         kind, multipart = _image_type(accepted(request.headers.getall("accept", [])))
         options = render_options(request.query_params, kind, THUMBNAIL if thumbnail else None)
         found = await find_instances(store.storage.root, study, series, instance, with_metadata=instance is None)
-        targets = _targets(found, numbers, one_instance=instance is not None)
         slots, limit = render_slots(request, settings), settings.limits.max_pixel_data_size
+        count = None
+        if instance is not None and numbers is None:  # every frame: never trust the header's count alone
+            count = await anyio.to_thread.run_sync(lambda: count_frames(found[0], max_size=limit))
+        targets = _targets(found, numbers, frame_count=count)
         if thumbnail:
             targets = [targets[len(targets) // 2]]
         if multipart is True or (multipart is None and len(targets) > 1):

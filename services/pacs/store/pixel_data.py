@@ -20,7 +20,7 @@ from pacsbox.core.imaging import OCTET_STREAM, PIXEL_TAGS, FrameReader, pixel_me
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
-__all__ = ["read_bulkdata", "read_frames"]
+__all__ = ["count_frames", "read_bulkdata", "read_frames"]
 
 
 def read_frames(instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int) -> list[bytes]:
@@ -40,6 +40,16 @@ def read_frames(instance: StoredInstance, numbers: Sequence[int], *, decode: boo
         if decode:
             return [reader.little_endian_frame(n - 1) for n in numbers]
         return [reader.frame(n - 1) for n in numbers]
+
+
+def count_frames(instance: StoredInstance, *, max_size: int) -> int:
+    """The number of frames of an instance, checked against its pixel data (not the header's word alone).
+
+    Raises:
+        PixelDataError: no pixel data, or a frame count its bytes cannot hold.
+    """
+    with FrameReader(instance.path, max_size=max_size) as reader:
+        return reader.checked_number_of_frames()
 
 
 def _find(ds: Dataset, tag: int) -> pydicom.DataElement | None:
