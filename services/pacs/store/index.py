@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from piccolo.engine.sqlite import SQLiteEngine
 
 from pacsbox.core.db import write_transaction
 from pacsbox.core.errors import NotFound
@@ -50,6 +53,17 @@ def _now() -> datetime.datetime:
 async def _one(sql: str, *args: Any) -> dict[str, Any] | None:
     rows = await Patient.raw(sql, *args)
     return rows[0] if rows else None
+
+
+async def _together(*statements: Awaitable[Any]) -> list[Any]:
+    """Run independent statements of one transaction: queued at once on SQLite, one after another elsewhere.
+
+    The SQLite connection's thread runs queued statements back to back; an
+    asyncpg connection refuses a second statement while one is in progress.
+    """
+    if isinstance(Patient._meta.db, SQLiteEngine):
+        return list(await asyncio.gather(*statements))
+    return [await statement for statement in statements]
 
 
 async def _change(change_type: str, level: Level, public_id: str, now: datetime.datetime) -> None:
@@ -215,7 +229,7 @@ async def index_instance(
     async with write_transaction(Patient._meta.db):
         # Statements that do not depend on each other are queued together: the
         # database thread runs them back to back without waiting for the event loop.
-        existing, parents = await asyncio.gather(stored_instance(p.sop_uid), _known_parents(p))
+        existing, parents = await _together(stored_instance(p.sop_uid), _known_parents(p))
         if existing is not None and existing["public_id"] != p.ids.instance:
             obsolete = existing["path"]
             await _delete_rows(Level.INSTANCE, existing["public_id"], now)
@@ -231,7 +245,7 @@ async def index_instance(
             origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
         )
         if existing is None:
-            await asyncio.gather(
+            await _together(
                 Instance.raw(
                     "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
                     " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
