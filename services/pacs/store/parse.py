@@ -153,19 +153,22 @@ def _value_span(stream: BinaryIO, element: Any, implicit: bool, little: bool) ->
     return element.file_tell + 8, struct.unpack_from(f"{endian}H", head, 6)[0]
 
 
-def _check_lengths(path: Path, ds: Dataset) -> None:
-    """Refuse a group length or element length that points past the end of the file."""
+def _check_lengths(path: Path, ds: Dataset, *, meta: bool) -> None:
+    """Refuse a group length or element length that points past the end of the file.
+
+    `meta`: check the File Meta Information only, else the dataset's top level only.
+    """
     size = path.stat().st_size
     with open(path, "rb") as stream:
         head = stream.read(_META_START + 12)
-        if head[128:_META_START] == b"DICM" and head[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":
+        if meta and head[128:_META_START] == b"DICM" and head[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":
             (group_length,) = struct.unpack_from("<L", head, _META_START + 8)
             if _META_START + 12 + group_length > size:
                 raise InvalidDicom(
                     f"File Meta Information Group Length {group_length} points past the end of the file ({size} bytes)"
                 )
-        parts = [(ds.file_meta, False, True)] if ds.file_meta else []
-        if _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
+        parts = [(ds.file_meta, False, True)] if meta and ds.file_meta else []
+        if not meta and _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
             implicit, little = ds.original_encoding
             parts.append((ds, bool(implicit), little is not False))
         for dataset, implicit, little in parts:
@@ -193,7 +196,7 @@ def parse_instance(path: Path) -> ParsedInstance:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     except Exception as error:  # pydicom raises many kinds on hostile input; all mean "unreadable"
         raise InvalidDicom(f"not a readable DICOM file: {type(error).__name__}: {error}") from None
-    _check_lengths(path, ds)
+    _check_lengths(path, ds, meta=True)
     has_meta = bool(ds.file_meta) and "TransferSyntaxUID" in ds.file_meta
     try:
         uids = {k: _text(ds, k) for k in _REQUIRED_UIDS}
@@ -201,6 +204,7 @@ def parse_instance(path: Path) -> ParsedInstance:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     if not has_meta and not uids["SOPClassUID"] and not uids["SOPInstanceUID"]:
         raise InvalidDicom("not a DICOM file: no DICM marker and no SOP Class or Instance UID")
+    _check_lengths(path, ds, meta=False)
     for keyword, value in uids.items():
         if not value:
             raise InvalidDicom(f"{keyword} is missing: not a storable DICOM instance")
