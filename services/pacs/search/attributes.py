@@ -9,7 +9,7 @@ are listed per level in `DEFAULT_FIELDS`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
@@ -102,7 +102,7 @@ class Field:
         return f"{self.tag:08X}"
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: clients choose the names, and unseen ones would grow it forever
 def parse_field(name: str) -> Field | None:
     """`Field` for a keyword or an 8-digit hex tag; None when it names no attribute."""
     text = name.strip()

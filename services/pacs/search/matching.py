@@ -97,12 +97,18 @@ def _fuzzy(attribute: Attribute, value: str) -> Condition | None:
     return Condition(" AND ".join(parts), tuple(f"% {_like_pattern(w)}%" for w in words))
 
 
+_IS_MIN, _IS_MAX = -(2**31), 2**31 - 1
+"""The range of an Integer String (PS3.5 6.2) and of the index's integer columns."""
+
+
 def _integer(attribute: Attribute, value: str, name: str) -> Condition:
     values = [v.strip() for v in value.split("\\") if v.strip()]
     try:
         numbers = [int(v) for v in values]
     except ValueError:
         raise BadRequest(f"{name}={value!r}: expected an integer") from None
+    if any(not _IS_MIN <= n <= _IS_MAX for n in numbers):  # nothing stored lies outside; the SQL integer would overflow
+        raise BadRequest(f"{name}={value!r}: outside the integer range {_IS_MIN}..{_IS_MAX}")
     return Condition(f"{attribute.column} IN ({', '.join('{}' for _ in numbers)})", tuple(numbers))
 
 
@@ -127,7 +133,9 @@ def condition_for(
         BadRequest: a value that cannot be matched (bad range, non-integer number).
     """
     name = name or attribute.keyword
-    value = value.strip()
+    value = value.strip().rstrip("\x00")  # a UID may arrive padded with NUL (PS3.5 9.1)
+    if "\x00" in value:  # no stored value holds one, and PostgreSQL text cannot
+        raise BadRequest(f"{name}: a NUL character cannot be matched")
     if value in ("", "*"):
         return None
     if attribute.keyword == "ModalitiesInStudy":

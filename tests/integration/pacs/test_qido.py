@@ -128,3 +128,29 @@ def test_unsupported_accept_is_406(catalogue: tuple[ServiceProcess, dict[str, st
     server, _ = catalogue
     answer = httpx.get(f"{server.url}/pacs/studies", headers={"Accept": "application/dicom+xml"})
     assert answer.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        ("/pacs/series", {"SeriesNumber": "99999999999999999999"}, "SeriesNumber"),
+        ("/pacs/instances", {"InstanceNumber": "-2147483649"}, "InstanceNumber"),
+        ("/pacs/studies", {"PatientName": "Do\x00e"}, "PatientName"),
+        ("/pacs/studies", {"BodyPartExamined": "CHEST"}, "BodyPartExamined"),
+    ],
+    ids=["integer past 64 bits", "integer past 32 bits", "NUL inside a value", "series key in a study search"],
+)
+def test_values_the_index_cannot_hold_are_400_not_500(
+    catalogue: tuple[ServiceProcess, dict[str, str]], path: str, params: dict[str, str], message: str
+) -> None:
+    """Found by fuzzing the query path: each was a 500 (SQL overflow, PostgreSQL text, missing join)."""
+    server, _ = catalogue
+    answer = httpx.get(f"{server.url}{path}", params=params)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+
+
+def test_a_nul_padded_uid_still_matches(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
+    server, uids = catalogue
+    uid = next(iter(uids.values()))
+    assert len(httpx.get(f"{server.url}/pacs/studies", params={"StudyInstanceUID": uid + "\x00"}).json()) == 1
