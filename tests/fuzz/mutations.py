@@ -6,15 +6,20 @@ from hypothesis import strategies as st
 
 from tests.support.dicom import pydicom_test_files
 
-__all__ = ["damaged_dicom"]
+__all__ = ["SEEDS", "damage", "damaged_dicom"]
 
 SEEDS = [path.read_bytes() for path in pydicom_test_files() if path.stat().st_size < 600_000]
 
 
-@st.composite
-def damaged_dicom(draw: st.DrawFn) -> bytes:
+def damaged_dicom() -> st.SearchStrategy[bytes]:
     """A real test file with bytes flipped, inserted, removed, lengths forged or the tail cut."""
-    data = bytearray(draw(st.sampled_from(SEEDS)))
+    return st.sampled_from(SEEDS).flatmap(damage)
+
+
+@st.composite
+def damage(draw: st.DrawFn, original: bytes) -> bytes:
+    """`original` with bytes flipped, inserted, removed, lengths forged or the tail cut."""
+    data = bytearray(original)
     for _ in range(draw(st.integers(1, 8))):
         kind = draw(st.sampled_from(["flip", "insert", "delete", "length", "truncate"]))
         at = draw(st.integers(0, max(len(data) - 1, 0)))
