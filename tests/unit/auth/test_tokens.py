@@ -11,6 +11,7 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from pacsbox.auth.keys import KeyPair
 from pacsbox.auth.tokens import (
     AccessClaims,
@@ -96,6 +97,26 @@ def test_alg_none_and_hs256_with_the_public_key_are_refused(codec: tuple[TokenCo
     mac = hmac.new(public, unsigned.encode(), hashlib.sha256).digest()
     with pytest.raises(Forbidden, match="algorithm not allowed"):
         tokens.verify(f"{unsigned}.{b64(mac)}", TokenKind.ACCESS)
+
+
+@pytest.mark.parametrize(("configured", "others"), [("RS256", ["RS384", "RS512", "PS256", "PS512"]), ("ES256", ["ES384"])])
+def test_only_the_configured_algorithm_is_accepted_even_with_the_right_key(configured: str, others: list[str]) -> None:
+    """Exactly one algorithm: the same key under any other algorithm of its family is refused."""
+    tokens, private, _ = codec_for(configured)
+    payload = access().payload()
+    assert tokens.verify(jwt.encode(payload, private, algorithm=configured, headers={"typ": "at+jwt"}), TokenKind.ACCESS)
+    for algorithm in others:
+        if algorithm == "ES384":  # ES384 needs a P-384 key: the token is forged with one
+            key = ec.generate_private_key(ec.SECP384R1())
+        else:
+            key = serialization.load_pem_private_key(private, None)
+        token = jwt.encode(payload, key, algorithm=algorithm, headers={"typ": "at+jwt"})  # type: ignore[arg-type]
+        with pytest.raises(Forbidden, match="algorithm not allowed"):
+            tokens.verify(token, TokenKind.ACCESS)
+
+
+def test_pyjwt_is_a_release_without_the_key_confusion_flaws() -> None:
+    assert tuple(int(part) for part in jwt.__version__.split(".")[:2]) >= (2, 13)
 
 
 def test_other_keys_issuers_and_tampering_are_refused(codec: tuple[TokenCodec, bytes, bytes]) -> None:
