@@ -25,7 +25,6 @@ it) and then refuses everything, access tokens included.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import contextlib
@@ -33,7 +32,6 @@ import hashlib
 import json
 import random
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +46,7 @@ from pacsbox.auth.piccolo_app import SCHEMA
 from pacsbox.auth.tables import User
 from pacsbox.core.db import close_engine, open_engine, sqlite_integrity_ok
 from pacsbox.core.settings import Settings
+from tests.crash.kill_loop import command_line
 from tests.support.auth import ADMIN_PASSWORD, write_auth_config
 from tests.support.servers import ServiceProcess
 
@@ -423,20 +422,5 @@ def run_auth_kill_loop(folder: Path, kills: int, *, clients: int = 3, seed: int 
     return report
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kills", type=int, default=30)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pacsbox-auth-crash-") as folder:
-        started = time.monotonic()
-        report = run_auth_kill_loop(Path(folder), args.kills, clients=args.clients, seed=args.seed)
-    print(f"auth crash test: {report.summary()} in {time.monotonic() - started:.0f} s")
-    for problem in report.problems[:50]:
-        print(f"  {problem}")
-    return 1 if report.problems or not report.families else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command_line(__doc__ or "", "auth crash test", run_auth_kill_loop, lambda report: len(report.families)))

@@ -23,14 +23,16 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.servers import ServiceProcess
 
-__all__ = ["CrashReport", "run_kill_loop"]
+__all__ = ["CrashReport", "command_line", "run_kill_loop"]
 
 BOUNDARY = "crash-loop"
 
@@ -141,20 +143,25 @@ def run_kill_loop(folder: Path, kills: int, *, clients: int = 3, seed: int = 1, 
     return report
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(doc: str, name: str, run: Callable[..., Any], checked: Callable[[Any], int]) -> int:
+    """The `make crash-test` entry of a kill loop: `--kills`, `--clients`, `--seed`; prints the figures.
+
+    `run(folder, kills, clients=, seed=)` returns a report with `summary()` and `problems`;
+    `checked(report)` counts what was checked (nothing checked is a failure too).
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pacsbox-crash-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"pacsbox-{name.replace(' ', '-')}-") as folder:
         started = time.monotonic()
-        report = run_kill_loop(Path(folder), args.kills, clients=args.clients, seed=args.seed)
-    print(f"crash test: {report.summary()} in {time.monotonic() - started:.0f} s")
+        report = run(Path(folder), args.kills, clients=args.clients, seed=args.seed)
+    print(f"{name}: {report.summary()} in {time.monotonic() - started:.0f} s")
     for problem in report.problems[:50]:
         print(f"  {problem}")
-    return 1 if report.problems or not report.acknowledged else 0
+    return 1 if report.problems or not checked(report) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command_line(__doc__ or "", "crash test", run_kill_loop, lambda report: len(report.acknowledged)))
