@@ -2,6 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
+from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging import FrameReader
 from pacsbox.core.settings import LimitSettings
 from pacsbox.pacs.store.files import Storage
 from pacsbox.pacs.store.zipfiles import iter_zip
@@ -19,3 +23,11 @@ def test_zip_with_a_broken_deflate_stream_reports_the_member(tmp_path: Path) -> 
         if member.written:
             member.written.path.unlink()
     assert not list(storage.tmp.iterdir())
+
+
+def test_a_frame_count_its_pixel_data_cannot_hold_is_refused() -> None:
+    """2**31 - 1 frames claimed over 64 bytes: rendering built a list of every frame and hung the server."""
+    with FrameReader(FINDINGS / "frames-2147483647-in-64-bytes.dcm", max_size=1 << 30) as reader:
+        with pytest.raises(PixelDataError, match="NumberOfFrames 2147483647 cannot fit in 64 bytes"):
+            reader.checked_number_of_frames()
+        assert reader.frame(0) == bytes(64)
