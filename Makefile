@@ -37,7 +37,7 @@ crash-test: venv
 
 ## The fuzz properties of tests/fuzz with a large budget (the suite runs them briefly); prints executions per property.
 fuzz: venv
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics --timeout=0
 
 ## The native stack on the embedded defaults (SQLite, data under ./data).
 run: venv

@@ -101,8 +101,10 @@ _IS_MIN, _IS_MAX = -(2**31), 2**31 - 1
 """The range of an Integer String (PS3.5 6.2) and of the index's integer columns."""
 
 
-def _integer(attribute: Attribute, value: str, name: str) -> Condition:
+def _integer(attribute: Attribute, value: str, name: str) -> Condition | None:
     values = [v.strip() for v in value.split("\\") if v.strip()]
+    if not values:  # separators only: an empty list matches everything
+        return None
     try:
         numbers = [int(v) for v in values]
     except ValueError:
@@ -140,6 +142,8 @@ def condition_for(
         return None
     if attribute.keyword == "ModalitiesInStudy":
         modalities = _split_list(value, "CS")
+        if not modalities:  # separators only: an empty list matches everything
+            return None
         parts = " OR ".join(f"{attribute.column} LIKE {{}} ESCAPE '{_ESCAPE}'" for _ in modalities)
         return Condition(f"({parts})", tuple(f"%\\{_like_pattern(m)}\\%" for m in modalities))
     if attribute.computed:
@@ -151,6 +155,8 @@ def condition_for(
     if attribute.vr == "PN" and fuzzy and attribute.fuzzy_column:
         return _fuzzy(attribute, value)
     values = _split_list(value, attribute.vr)
+    if not values:  # separators only: an empty list matches everything
+        return None
     if len(values) > 1:
         if attribute.vr == "UI" or not any("*" in v or "?" in v for v in values):
             return Condition(f"{attribute.column} IN ({', '.join('{}' for _ in values)})", tuple(values))

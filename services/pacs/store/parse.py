@@ -161,7 +161,7 @@ def _check_lengths(path: Path, ds: Dataset, *, meta: bool) -> None:
     size = path.stat().st_size
     with open(path, "rb") as stream:
         head = stream.read(_META_START + 12)
-        if meta and head[128:_META_START] == b"DICM" and head[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":
+        if meta and len(head) == _META_START + 12 and head[128:_META_START] == b"DICM" and head[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":
             (group_length,) = struct.unpack_from("<L", head, _META_START + 8)
             if _META_START + 12 + group_length > size:
                 raise InvalidDicom(

@@ -134,14 +134,15 @@ FUZZ_FINDINGS = json.loads((Path(__file__).parents[2] / "data" / "fuzz" / "qido-
 
 
 @pytest.mark.parametrize("finding", FUZZ_FINDINGS, ids=[f["names"] for f in FUZZ_FINDINGS])
-def test_values_the_index_cannot_hold_are_400_not_500(
+def test_queries_that_answered_500_answer_or_name_the_key(
     catalogue: tuple[ServiceProcess, dict[str, str]], finding: dict[str, Any]
 ) -> None:
-    """Queries the fuzzer (or its review) found answering 500: each is a 400 naming the key."""
+    """Queries the fuzzer (or its review) found answering 500: a 400 naming the key, or an answer."""
     server, _ = catalogue
     answer = httpx.get(f"{server.url}{finding['path']}", params=finding["params"])
-    assert answer.status_code == 400
-    assert finding["names"] in answer.json()["error"]
+    assert answer.status_code == finding["status"]
+    if answer.status_code == 400:
+        assert finding["names"] in answer.json()["error"]
 
 
 def test_a_nul_padded_uid_still_matches(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from pacsbox.core.errors import PixelDataError
+from pacsbox.core.errors import InvalidDicom, PixelDataError
 from pacsbox.core.imaging import FrameReader
 from pacsbox.core.settings import LimitSettings
 from pacsbox.pacs.store.files import Storage
+from pacsbox.pacs.store.parse import parse_instance
 from pacsbox.pacs.store.zipfiles import iter_zip
 
 FINDINGS = Path(__file__).parents[2] / "data" / "fuzz"
@@ -31,3 +32,9 @@ def test_a_frame_count_its_pixel_data_cannot_hold_is_refused() -> None:
         with pytest.raises(PixelDataError, match="NumberOfFrames 2147483647 cannot fit in 64 bytes"):
             reader.checked_number_of_frames()
         assert reader.frame(0) == bytes(64)
+
+
+def test_a_meta_header_cut_inside_its_group_length_is_not_dicom() -> None:
+    """struct.error escaped the length check (a 500): the group length element ends past the file."""
+    with pytest.raises(InvalidDicom):
+        parse_instance(FINDINGS / "meta-group-length-cut-short.dcm")
