@@ -10,16 +10,12 @@ are removed after `delete_resource` has committed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from piccolo.engine.sqlite import SQLiteEngine
-
-from pacsbox.core.db import write_transaction
+from pacsbox.core.db import statements_together, write_transaction
 from pacsbox.core.errors import NotFound
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.parse import ParsedInstance, fold_person_name
@@ -53,17 +49,6 @@ def _now() -> datetime.datetime:
 async def _one(sql: str, *args: Any) -> dict[str, Any] | None:
     rows = await Patient.raw(sql, *args)
     return rows[0] if rows else None
-
-
-async def _together(*statements: Awaitable[Any]) -> list[Any]:
-    """Run independent statements of one transaction: queued at once on SQLite, one after another elsewhere.
-
-    The SQLite connection's thread runs queued statements back to back; an
-    asyncpg connection refuses a second statement while one is in progress.
-    """
-    if isinstance(Patient._meta.db, SQLiteEngine):
-        return list(await asyncio.gather(*statements))
-    return [await statement for statement in statements]
 
 
 async def _change(change_type: str, level: Level, public_id: str, now: datetime.datetime) -> None:
@@ -229,7 +214,9 @@ async def index_instance(
     async with write_transaction(Patient._meta.db):
         # Statements that do not depend on each other are queued together: the
         # database thread runs them back to back without waiting for the event loop.
-        existing, parents = await _together(stored_instance(p.sop_uid), _known_parents(p))
+        existing, parents = await statements_together(
+            Patient._meta.db, stored_instance(p.sop_uid), _known_parents(p)
+        )
         if existing is not None and existing["public_id"] != p.ids.instance:
             obsolete = existing["path"]
             await _delete_rows(Level.INSTANCE, existing["public_id"], now)
@@ -245,7 +232,8 @@ async def index_instance(
             origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
         )
         if existing is None:
-            await _together(
+            await statements_together(
+                Patient._meta.db,
                 Instance.raw(
                     "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
                     " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
