@@ -4,20 +4,16 @@ Only the header is parsed: pixel data and other large values are left on disk
 (`defer_size`), their position noted. A file that pydicom cannot read, or that
 lacks the four UIDs every stored instance needs, is refused with `InvalidDicom`
 naming what is wrong. So is a file whose File Meta Information Group Length or
-any top-level element length points past its end: pydicom reads such a file
-without complaint, but a reader downstream that trusts the lengths would read
-out of bounds (the meta-header class of DICOM parser advisories).
+any top-level element length points past its end (`lengths.check_lengths`).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import struct
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.datadict import tag_for_keyword
@@ -32,6 +28,7 @@ from pydicom.uid import (
 
 from pacsbox.core.errors import InvalidDicom
 from pacsbox.pacs.store.ids import ResourceIds
+from pacsbox.pacs.store.lengths import check_lengths
 from pacsbox.pacs.store.metadata import instance_metadata
 
 __all__ = ["ParsedInstance", "fold_person_name", "parse_instance"]
@@ -41,9 +38,6 @@ pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 _REQUIRED_UIDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 _UID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
-_UNDEFINED_LENGTH = 0xFFFFFFFF
-_META_START = 128 + 4
-"""File Meta Information starts after the preamble and `DICM`; its first element is the group length."""
 
 
 @dataclass(frozen=True)
@@ -131,58 +125,6 @@ def _transfer_syntax(ds: Dataset) -> str:
     return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-"""Explicit VRs with two reserved bytes and a 4-byte length (PS3.5 7.1.2)."""
-
-
-def _value_span(stream: BinaryIO, element: Any, implicit: bool, little: bool) -> tuple[int, int] | None:
-    """(value offset, declared length) of a top-level element, read or re-read from the file."""
-    if getattr(element, "value_tell", None) is not None:  # still raw: pydicom kept both
-        return element.value_tell, element.length
-    if getattr(element, "file_tell", None) is None:
-        return None
-    stream.seek(element.file_tell)  # converted while reading: its length field is read again
-    head = stream.read(12)
-    endian = "<" if little else ">"
-    if len(head) < 8 or struct.unpack_from(f"{endian}HH", head) != (element.tag.group, element.tag.element):
-        return None  # not where pydicom said: nothing to check
-    if implicit or head[4:6].isalpha() is False:
-        return element.file_tell + 8, struct.unpack_from(f"{endian}L", head, 4)[0]
-    if head[4:6] in _LONG_VRS:
-        return (element.file_tell + 12, struct.unpack_from(f"{endian}L", head, 8)[0]) if len(head) == 12 else None
-    return element.file_tell + 8, struct.unpack_from(f"{endian}H", head, 6)[0]
-
-
-def _check_lengths(path: Path, ds: Dataset, *, meta: bool) -> None:
-    """Refuse a group length or element length that points past the end of the file.
-
-    `meta`: check the File Meta Information only, else the dataset's top level only.
-    """
-    size = path.stat().st_size
-    with open(path, "rb") as stream:
-        head = stream.read(_META_START + 12)
-        if meta and len(head) == _META_START + 12 and head[128:_META_START] == b"DICM" and head[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":
-            (group_length,) = struct.unpack_from("<L", head, _META_START + 8)
-            if _META_START + 12 + group_length > size:
-                raise InvalidDicom(
-                    f"File Meta Information Group Length {group_length} points past the end of the file ({size} bytes)"
-                )
-        parts = [(ds.file_meta, False, True)] if meta and ds.file_meta else []
-        if not meta and _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
-            implicit, little = ds.original_encoding
-            parts.append((ds, bool(implicit), little is not False))
-        for dataset, implicit, little in parts:
-            for tag in dataset.keys():
-                element = dataset.get_item(tag, keep_deferred=True)  # a deferred value stays unread
-                span = _value_span(stream, element, implicit, little)
-                if span is None or span[1] == _UNDEFINED_LENGTH or span[0] + span[1] <= size:
-                    continue
-                raise InvalidDicom(
-                    f"element ({element.tag.group:04X},{element.tag.element:04X}) declares {span[1]} bytes at "
-                    f"offset {span[0]}, past the end of the file ({size} bytes)"
-                )
-
-
 def parse_instance(path: Path) -> ParsedInstance:
     """Parse the header of the file at `path`.
 
@@ -196,7 +138,7 @@ def parse_instance(path: Path) -> ParsedInstance:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     except Exception as error:  # pydicom raises many kinds on hostile input; all mean "unreadable"
         raise InvalidDicom(f"not a readable DICOM file: {type(error).__name__}: {error}") from None
-    _check_lengths(path, ds, meta=True)
+    check_lengths(path, ds.file_meta, meta=True)
     has_meta = bool(ds.file_meta) and "TransferSyntaxUID" in ds.file_meta
     try:
         uids = {k: _text(ds, k) for k in _REQUIRED_UIDS}
@@ -204,7 +146,8 @@ def parse_instance(path: Path) -> ParsedInstance:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     if not has_meta and not uids["SOPClassUID"] and not uids["SOPInstanceUID"]:
         raise InvalidDicom("not a DICOM file: no DICM marker and no SOP Class or Instance UID")
-    _check_lengths(path, ds, meta=False)
+    if _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
+        check_lengths(path, ds, meta=False)
     for keyword, value in uids.items():
         if not value:
             raise InvalidDicom(f"{keyword} is missing: not a storable DICOM instance")
