@@ -231,20 +231,24 @@ class _Client:
         self.http.close()
 
 
-def _step(client: _Client, report: AuthCrashReport, rng: random.Random, serial: int) -> None:
-    """One random operation: issue 35 %, exchange 30 %, rotate 30 %, reuse an old refresh token 5 %."""
+def _step(client: _Client, report: AuthCrashReport, rng: random.Random, serial: int) -> bool:
+    """One random operation: issue 35 %, exchange 30 %, rotate 30 %, reuse an old refresh token 5 %.
+
+    Returns False when there was nothing to exchange, rotate or reuse.
+    """
     roll = rng.random()
     if roll < 0.35:
         client.issue(f"{client.name}n{serial}")
-        return
+        return True
     pick = "issued" if roll < 0.65 else "live" if roll < 0.95 else "reusable"
     key = report.claim(pick, rng) or (report.claim("uncertain", rng) if pick == "issued" else None)
     if key is None:
-        return
+        return False
     try:
         {"issued": client.exchange, "live": client.rotate, "reusable": client.reuse}[pick](key)
     finally:
         report.release(key)
+    return True
 
 
 def _work(server: ServiceProcess, report: AuthCrashReport, stop: threading.Event, seed: int) -> None:
@@ -256,9 +260,9 @@ def _work(server: ServiceProcess, report: AuthCrashReport, stop: threading.Event
             serial += 1
             try:
                 with report.operation():
-                    _step(client, report, rng, serial)
+                    done = _step(client, report, rng, serial)
                 with report.lock:
-                    report.operations += 1
+                    report.operations += done
             except httpx.TransportError:
                 time.sleep(0.05)  # the service is down: try again once it is back
     finally:
