@@ -71,6 +71,10 @@ class Match:
     row_id: int = 0
 
 
+_MAX_ROWS = 2**63 - 1
+"""The largest LIMIT or OFFSET SQLite and PostgreSQL take (a 64-bit signed integer)."""
+
+
 def _attributes_for(level: Level, tags: Iterable[int]) -> list[Attribute]:
     depth = LEVEL_DEPTH[level]
     chosen = []
@@ -92,6 +96,8 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
     Raises:
         BadRequest: a key of a level below the query's, or a value that cannot be matched.
     """
+    if query.offset > _MAX_ROWS:  # past every row an index can hold; SQL integers stop there
+        return []
     tags = list(dict.fromkeys(return_tags))
     wanted = _attributes_for(query.level, tags)
     alias = _ALIAS[query.level]
@@ -114,7 +120,7 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
     sql += f" ORDER BY {alias}.id"
     if query.limit is not None:
         sql += " LIMIT {}"
-        args.append(query.limit)
+        args.append(min(query.limit, _MAX_ROWS))
     if query.offset:
         sql += " LIMIT -1" if query.limit is None and _is_sqlite() else ""
         sql += " OFFSET {}"
