@@ -56,6 +56,8 @@ class SearchQuery:
     case_sensitive: bool | None = None
     limit: int | None = None
     offset: int = 0
+    public_ids: tuple[str, ...] = ()
+    """Only these resources (Orthanc IDs), when given: REST reads resources it already knows."""
 
 
 @dataclass
@@ -101,6 +103,9 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
         if condition is not None:
             conditions.append(f"({condition.sql})")
             args.extend(condition.args)
+    if query.public_ids:
+        conditions.append(f"{alias}.public_id IN ({', '.join('{}' for _ in query.public_ids)})")
+        args.extend(query.public_ids)
     sql = f"SELECT {', '.join(columns)} FROM {_FROM[query.level]}"
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
