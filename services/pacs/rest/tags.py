@@ -13,7 +13,8 @@ numbers in their shortest form (the stored JSON keeps decimal strings as
 numbers, so `5.000000` reads back as `5`). Binary values are `Null`, strings
 longer than `MAX_STRING` characters `TooLong`, as Orthanc answers. Private
 elements carry their `PrivateCreator`; their name is Orthanc's
-`Unknown Tag & Data`. The simplified form maps names to values; the short
+`Unknown Tag & Data`; retired attributes are named `RETIRED_<keyword>`, as
+Orthanc (DCMTK's dictionary) names them. The simplified form maps names to values; the short
 form maps tags to values.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydicom.datadict import keyword_for_tag
+from pydicom.datadict import dictionary_is_retired, keyword_for_tag
 
 __all__ = ["MAX_STRING", "element_text", "full_tags", "short_tags", "simplified_tags"]
 
@@ -30,6 +31,7 @@ MAX_STRING = 256
 
 _BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 _UNKNOWN = "Unknown Tag & Data"
+_TRAILING_PADDING = 0xFFFCFFFC
 
 
 def _number(value: float) -> str:
@@ -70,6 +72,13 @@ def _creators(dataset: dict[str, Any]) -> dict[tuple[int, int], str]:
     return found
 
 
+def _public_name(tag: int) -> str:
+    keyword = keyword_for_tag(tag)
+    if not keyword:
+        return _UNKNOWN
+    return f"RETIRED_{keyword}" if dictionary_is_retired(tag) else keyword
+
+
 def _entry(tag: int, element: dict[str, Any], creators: dict[tuple[int, int], str]) -> dict[str, Any]:
     group, number = tag >> 16, tag & 0xFFFF
     entry: dict[str, Any] = {}
@@ -78,7 +87,7 @@ def _entry(tag: int, element: dict[str, Any], creators: dict[tuple[int, int], st
         if number > 0xFF and (group, number >> 8) in creators:
             entry["PrivateCreator"] = creators[(group, number >> 8)]
     else:
-        entry["Name"] = keyword_for_tag(tag) or _UNKNOWN
+        entry["Name"] = _public_name(tag)
     if element.get("vr") == "SQ":
         entry["Type"], entry["Value"] = "Sequence", [full_tags(item) for item in element.get("Value", [])]
         return entry
@@ -93,12 +102,12 @@ def _entry(tag: int, element: dict[str, Any], creators: dict[tuple[int, int], st
 
 
 def full_tags(dataset: dict[str, Any]) -> dict[str, Any]:
-    """Orthanc's full form of a DICOM JSON dataset (file meta and group lengths left out)."""
+    """Orthanc's full form of a DICOM JSON dataset (file meta, group lengths and trailing padding left out)."""
     creators = _creators(dataset)
     out = {}
     for key in sorted(dataset):
         tag = int(key, 16)
-        if tag >> 16 == 0x0002 or tag & 0xFFFF == 0:
+        if tag >> 16 == 0x0002 or tag & 0xFFFF == 0 or tag == _TRAILING_PADDING:
             continue
         out[f"{tag >> 16:04x},{tag & 0xFFFF:04x}"] = _entry(tag, dataset[key], creators)
     return out
