@@ -43,6 +43,18 @@ class Origin:
     user: str = ""
 
 
+async def _together(*statements: Any) -> list[Any]:
+    """Statements of one transaction that do not depend on each other.
+
+    On SQLite they are queued together (the database thread runs them back to
+    back); a PostgreSQL connection runs one statement at a time, so there they
+    run in turn.
+    """
+    if Patient._meta.db.engine_type == "sqlite":
+        return list(await asyncio.gather(*statements))
+    return [await statement for statement in statements]
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -213,9 +225,7 @@ async def index_instance(
     now = _now()
     obsolete: str | None = None
     async with write_transaction(Patient._meta.db):
-        # Statements that do not depend on each other are queued together: the
-        # database thread runs them back to back without waiting for the event loop.
-        existing, parents = await asyncio.gather(stored_instance(p.sop_uid), _known_parents(p))
+        existing, parents = await _together(stored_instance(p.sop_uid), _known_parents(p))
         if existing is not None and existing["public_id"] != p.ids.instance:
             obsolete = existing["path"]
             await _delete_rows(Level.INSTANCE, existing["public_id"], now)
@@ -231,7 +241,7 @@ async def index_instance(
             origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
         )
         if existing is None:
-            await asyncio.gather(
+            await _together(
                 Instance.raw(
                     "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
                     " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
