@@ -27,7 +27,7 @@ from pacsbox.core.errors import BadRequest, PayloadTooLarge
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.rest.documents import describe_resources, tag_values
 from pacsbox.pacs.search import Filter, SearchQuery, attribute_for, parse_field, search
-from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH
+from pacsbox.pacs.search.attributes import ATTRIBUTES
 from pacsbox.pacs.store.ids import Level
 
 __all__ = ["FindRequest", "find_resources", "parse_find"]
@@ -63,7 +63,7 @@ def _count(body: dict[str, Any], key: str) -> int:
     return value
 
 
-def _filters(level: Level, query: Any) -> list[Filter]:
+def _filters(query: Any) -> list[Filter]:
     if not isinstance(query, dict):
         raise BadRequest('"Query" is missing or is not a JSON object of attribute -> value')
     filters = []
@@ -74,8 +74,6 @@ def _filters(level: Level, query: Any) -> list[Filter]:
         if attribute is None:
             known = parse_field(_tag_name(name)) is not None
             raise BadRequest(f'"Query": {name} is {"not an attribute pacsbox can search on" if known else "not a DICOM keyword or tag"}')
-        if LEVEL_DEPTH[attribute.level] > LEVEL_DEPTH[level]:
-            raise BadRequest(f'"Query": {name} is a {attribute.level.value} attribute; it cannot be matched at {level.value} level')
         filters.append(Filter(attribute, value, name))
     return filters
 
@@ -111,7 +109,7 @@ def parse_find(body: Any, max_results: int) -> FindRequest:
     limit = _count(body, "Limit")
     query = SearchQuery(
         level=level,
-        filters=tuple(_filters(level, body.get("Query"))),
+        filters=tuple(_filters(body.get("Query"))),
         case_sensitive=_flag(body, "CaseSensitive"),
         limit=min(limit, max_results) if limit else max_results,
         offset=_count(body, "Since"),

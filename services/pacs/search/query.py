@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pacsbox.core.errors import BadRequest
 from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute
 from pacsbox.pacs.search.matching import condition_for
 from pacsbox.pacs.store.ids import Level
@@ -89,6 +90,9 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
         query: what to match.
         return_tags: tags whose values are wanted; indexed ones come from the index.
         extra_tags: also load stored DICOM JSON (for tags the index does not hold, or `includefield=all`).
+
+    Raises:
+        BadRequest: a filter on an attribute of a lower level than the query's, or a value that cannot be matched.
     """
     tags = list(dict.fromkeys(return_tags))
     wanted = _attributes_for(query.level, tags)
@@ -99,6 +103,11 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
         columns.append("i.metadata AS metadata")
     conditions, args = [], []
     for item in query.filters:
+        if LEVEL_DEPTH[item.attribute.level] > LEVEL_DEPTH[query.level]:
+            raise BadRequest(
+                f"{item.name or item.attribute.keyword} is a {item.attribute.level.value} attribute;"
+                f" it cannot be matched at {query.level.value} level"
+            )
         condition = condition_for(item.attribute, item.value, name=item.name, fuzzy=query.fuzzy, case_sensitive=query.case_sensitive)
         if condition is not None:
             conditions.append(f"({condition.sql})")

@@ -110,6 +110,8 @@ def test_same_matches_as_qido(http: httpx.Client, studies: dict[str, str]) -> No
     uids = {item["0020000D"]["Value"][0] for item in qido}
     found = find(http, Query={"PatientName": f"{TOKEN}^B*", "StudyDate": "20240101-"}, Expand=True)
     assert {s["MainDicomTags"]["StudyInstanceUID"] for s in found} == uids
+    refused = http.get("/pacs/studies", params={"Modality": "CT"})  # a series attribute, at study level
+    assert refused.status_code == 400 and "Modality is a Series attribute" in refused.json()["error"]
 
 
 @pytest.mark.parametrize(
