@@ -2,6 +2,8 @@
 
     GET    /{level}            Orthanc IDs, oldest first; ?expand (descriptions), ?since=N (skip N), ?limit=N
     GET    /{level}/{id}       the description (`pacsbox.pacs.rest.documents`); 404 for an unknown ID
+    GET    /{level}/{id}/{lower level}    descriptions of its descendants (`/studies/{id}/instances`)
+    GET    /{level}/{id}/{higher level}   description of its ancestor, singular (`/instances/{id}/study`)
     DELETE /{level}/{id}       files and rows removed, with parents left empty; answers the remaining ancestor
 
 `{level}` is `patients`, `studies`, `series` or `instances`. A deletion needs a
@@ -21,7 +23,7 @@ from pacsbox.pacs.rest.documents import describe_resource, describe_resources
 from pacsbox.pacs.rest.params import flag, non_negative
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.ids import Level
-from pacsbox.pacs.store.resources import ancestors, first_existing, list_resource_ids
+from pacsbox.pacs.store.resources import ancestors, descendant_ids, first_existing, list_resource_ids
 
 __all__ = ["RESOURCE_ROUTES"]
 
@@ -57,4 +59,28 @@ def _routes(level: Level) -> list[HTTPRouteHandler]:
     return [list_resources, get_resource, delete_resource]
 
 
-RESOURCE_ROUTES = [handler for level in Level for handler in _routes(level)]
+def _descendants_route(level: Level, target: Level) -> HTTPRouteHandler:
+    @get(f"/{level.plural}/{{public_id:str}}/{target.plural}", operation_id=f"{level.value}{target.value}Descendants")
+    async def descendants(public_id: str) -> list[dict[str, Any]]:
+        """Every resource of the lower level under this one, described."""
+        return await describe_resources(target, await descendant_ids(level, public_id, target))
+
+    return descendants
+
+
+def _ancestor_route(level: Level, target: Level) -> HTTPRouteHandler:
+    @get(f"/{level.plural}/{{public_id:str}}/{target.value.lower()}", operation_id=f"{level.value}{target.value}Ancestor")
+    async def ancestor(public_id: str) -> dict[str, Any]:
+        """The resource of the higher level this one belongs to, described."""
+        chain = dict(await ancestors(level, public_id))
+        return await describe_resource(target, chain[target])
+
+    return ancestor
+
+
+_DEPTH = list(Level)
+RESOURCE_ROUTES = [
+    *(handler for level in Level for handler in _routes(level)),
+    *(_descendants_route(upper, lower) for upper in Level for lower in _DEPTH[_DEPTH.index(upper) + 1 :]),
+    *(_ancestor_route(lower, upper) for lower in Level for upper in _DEPTH[: _DEPTH.index(lower)]),
+]

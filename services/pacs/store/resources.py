@@ -21,6 +21,7 @@ __all__ = [
     "Statistics",
     "ancestors",
     "archive_files",
+    "descendant_ids",
     "first_existing",
     "list_resource_ids",
     "read_resource_rows",
@@ -156,6 +157,34 @@ async def first_existing(resources: list[tuple[Level, str]]) -> tuple[Level, str
     return None
 
 
+_FROM = {
+    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
+    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
+    Level.INSTANCE: (
+        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
+        " JOIN patients p ON t.patient = p.id"
+    ),
+}
+_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
+
+
+async def descendant_ids(level: Level, public_id: str, target: Level) -> list[str]:
+    """Orthanc IDs of the resources of level `target` under a resource, oldest first.
+
+    Raises:
+        NotFound: no such resource (a stored resource always has descendants: empty parents are removed).
+    """
+    alias = _ALIAS[target]
+    rows = await Instance.raw(
+        f"SELECT {alias}.public_id AS public_id FROM {_FROM[target]}"
+        f" WHERE {_ALIAS[level]}.public_id = {{}} ORDER BY {alias}.id",
+        public_id,
+    )
+    if not rows:
+        raise NotFound(f"{level.value} {public_id} is not stored here")
+    return [row["public_id"] for row in rows]
+
+
 @dataclass(frozen=True)
 class Statistics:
     patients: int
@@ -192,9 +221,6 @@ class ArchiveFile:
     series_description: str
 
 
-_SCOPE = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
-
-
 async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
     """The instance files under a resource, by study, series and instance number.
 
@@ -205,7 +231,7 @@ async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
         "SELECT i.path, i.file_size, p.public_id AS patient, p.patient_id, p.patient_name, t.public_id AS study,"
         " t.description AS study_description, s.public_id AS series, s.modality, s.description AS series_description"
         " FROM instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
-        f" JOIN patients p ON t.patient = p.id WHERE {_SCOPE[level]}.public_id = {{}}"
+        f" JOIN patients p ON t.patient = p.id WHERE {_ALIAS[level]}.public_id = {{}}"
         " ORDER BY t.id, s.series_number, s.id, i.instance_number, i.id",
         public_id,
     )

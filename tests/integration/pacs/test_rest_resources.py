@@ -89,6 +89,16 @@ def test_lists_page_with_since_and_limit_and_expand(fresh_pacs: ServiceProcess) 
         assert http.get("/studies", params={"limit": "-1"}).status_code == 400
 
 
+def test_descendants_and_ancestors_of_a_resource(http: httpx.Client, series: list[dict[str, Any]]) -> None:
+    first = series[0]
+    instances = http.get(f"/studies/{first['ParentStudy']}/instances").json()
+    assert [i["ID"] for i in instances] == [s["ID"] for s in series] and instances[0]["Type"] == "Instance"
+    assert [s["ID"] for s in http.get(f"/patients/{first['ParentPatient']}/series").json()] == [first["ParentSeries"]]
+    assert http.get(f"/instances/{first['ID']}/study").json()["ID"] == first["ParentStudy"]
+    assert http.get(f"/series/{first['ParentSeries']}/patient").json()["ID"] == first["ParentPatient"]
+    assert http.get("/studies/00000000-00000000-00000000-00000000-00000000/instances").status_code == 404
+
+
 @pytest.mark.parametrize("level", ["patients", "studies", "series", "instances"])
 def test_unknown_ids_answer_404_with_a_json_error(http: httpx.Client, level: str) -> None:
     answer = http.get(f"/{level}/00000000-00000000-00000000-00000000-00000000")
