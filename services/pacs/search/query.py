@@ -18,20 +18,12 @@ from pacsbox.core.errors import BadRequest
 from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute
 from pacsbox.pacs.search.matching import condition_for
 from pacsbox.pacs.store.ids import Level
+from pacsbox.pacs.store.resources import LEVEL_ALIAS as _ALIAS
+from pacsbox.pacs.store.resources import LEVEL_FROM as _FROM
 from pacsbox.pacs.tables import Instance
 
 __all__ = ["Filter", "Match", "SearchQuery", "search"]
 
-_FROM = {
-    Level.PATIENT: "patients p",
-    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
-    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
-    Level.INSTANCE: (
-        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
-        " JOIN patients p ON t.patient = p.id"
-    ),
-}
-_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
 _REPRESENTATIVE = {
     Level.STUDY: "SELECT s.study AS owner, MIN(i.id) AS first FROM instances i JOIN series s ON i.series = s.id"
     " WHERE s.study IN ({ids}) GROUP BY s.study",

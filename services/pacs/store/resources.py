@@ -16,6 +16,8 @@ from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.tables import Instance
 
 __all__ = [
+    "LEVEL_ALIAS",
+    "LEVEL_FROM",
     "ArchiveFile",
     "ResourceRow",
     "Statistics",
@@ -29,6 +31,18 @@ __all__ = [
     "timestamp",
 ]
 
+LEVEL_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
+"""The alias each level's table has in `LEVEL_FROM`."""
+LEVEL_FROM = {
+    Level.PATIENT: "patients p",
+    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
+    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
+    Level.INSTANCE: (
+        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
+        " JOIN patients p ON t.patient = p.id"
+    ),
+}
+"""Each level's table joined with those of the levels above it."""
 _TABLE = {Level.PATIENT: "patients", Level.STUDY: "studies", Level.SERIES: "series", Level.INSTANCE: "instances"}
 _PARENT = {Level.STUDY: ("patients", "patient"), Level.SERIES: ("studies", "study"), Level.INSTANCE: ("series", "series")}
 _CHILD = {Level.PATIENT: ("studies", "patient", "c.id"), Level.STUDY: ("series", "study", "c.series_number, c.id"),
@@ -157,27 +171,16 @@ async def first_existing(resources: list[tuple[Level, str]]) -> tuple[Level, str
     return None
 
 
-_FROM = {
-    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
-    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
-    Level.INSTANCE: (
-        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
-        " JOIN patients p ON t.patient = p.id"
-    ),
-}
-_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
-
-
 async def descendant_ids(level: Level, public_id: str, target: Level) -> list[str]:
     """Orthanc IDs of the resources of level `target` under a resource, oldest first.
 
     Raises:
         NotFound: no such resource (a stored resource always has descendants: empty parents are removed).
     """
-    alias = _ALIAS[target]
+    alias = LEVEL_ALIAS[target]
     rows = await Instance.raw(
-        f"SELECT {alias}.public_id AS public_id FROM {_FROM[target]}"
-        f" WHERE {_ALIAS[level]}.public_id = {{}} ORDER BY {alias}.id",
+        f"SELECT {alias}.public_id AS public_id FROM {LEVEL_FROM[target]}"
+        f" WHERE {LEVEL_ALIAS[level]}.public_id = {{}} ORDER BY {alias}.id",
         public_id,
     )
     if not rows:
@@ -230,8 +233,7 @@ async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
     rows = await Instance.raw(
         "SELECT i.path, i.file_size, p.public_id AS patient, p.patient_id, p.patient_name, t.public_id AS study,"
         " t.description AS study_description, s.public_id AS series, s.modality, s.description AS series_description"
-        " FROM instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
-        f" JOIN patients p ON t.patient = p.id WHERE {_ALIAS[level]}.public_id = {{}}"
+        f" FROM {LEVEL_FROM[Level.INSTANCE]} WHERE {LEVEL_ALIAS[level]}.public_id = {{}}"
         " ORDER BY t.id, s.series_number, s.id, i.instance_number, i.id",
         public_id,
     )
