@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import zipfile
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pacsbox.pacs.store.zip_stream import CHUNK, ZipEntry, zip_stream
+from tests.support.aio import run
 
 
 async def collect(entries: list[ZipEntry]) -> list[bytes]:
@@ -23,7 +23,7 @@ def test_files_of_every_size_come_back_identical(tmp_path: Path) -> None:
     for name, data in contents.items():
         (tmp_path / name).write_bytes(data)
         entries.append(ZipEntry(f"folder/{name}", tmp_path / name, len(data)))
-    chunks = asyncio.run(collect(entries))
+    chunks = run(collect(entries))
     assert max(len(c) for c in chunks) <= CHUNK + 1024  # never the whole archive at once
     with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
         assert archive.testzip() is None
@@ -33,4 +33,4 @@ def test_files_of_every_size_come_back_identical(tmp_path: Path) -> None:
 def test_a_file_that_changed_size_stops_the_archive(tmp_path: Path) -> None:
     (tmp_path / "shrunk.dcm").write_bytes(b"12345")
     with pytest.raises(OSError, match="changed"):
-        asyncio.run(collect([ZipEntry("shrunk.dcm", tmp_path / "shrunk.dcm", 10)]))
+        run(collect([ZipEntry("shrunk.dcm", tmp_path / "shrunk.dcm", 10)]))
