@@ -61,28 +61,25 @@ def orthanc_date(row: ResourceRow) -> str:
     return row.last_update.strftime("%Y%m%dT%H%M%S")
 
 
-def tag_values(match: Match, keywords: Iterable[str], *, only_stored: bool = True) -> dict[str, str | None]:
-    """Values of `keywords` in Orthanc's string form, from the index or the stored DICOM JSON.
+def tag_values(match: Match, keywords: Iterable[str]) -> dict[str, str | None]:
+    """Values of `keywords` in Orthanc's string form, from the index or else the stored DICOM JSON.
 
-    Args:
-        only_stored: leave out tags the stored dataset lacks (MainDicomTags); otherwise they are None.
+    A tag the stored dataset lacks is left out, as Orthanc leaves it out;
+    binary values are None.
     """
     stored = match.metadata
     out: dict[str, str | None] = {}
     for keyword in keywords:
         tag = tag_for_keyword(keyword)
-        key = f"{tag:08X}"
-        indexed = match.values.get(tag) if tag is not None else None
-        if stored is not None and key not in stored and only_stored:
+        indexed = match.values.get(tag)  # type: ignore[arg-type]
+        if stored is None:  # no stored dataset to consult: the index alone
+            if indexed is not None:
+                out[keyword] = str(indexed)
             continue
-        if indexed is not None and indexed != "":
-            out[keyword] = str(indexed)
-        elif stored is not None and key in stored and stored[key].get("vr") != "SQ":
-            out[keyword] = element_text(stored[key])
-        elif stored is None and indexed is not None:
-            out[keyword] = str(indexed)
-        elif not only_stored:
-            out[keyword] = None
+        element = stored.get(f"{tag:08X}")
+        if element is None or element.get("vr") == "SQ":
+            continue
+        out[keyword] = str(indexed) if indexed not in (None, "") else element_text(element)
     return out
 
 
