@@ -11,6 +11,7 @@ from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
 from pacsbox.pacs.rest.changes import get_changes
 from pacsbox.pacs.rest.find import tools_find
 from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
+from pacsbox.pacs.rest.lookup import tools_lookup
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
@@ -21,10 +22,10 @@ FAMILIES = [
     RESOURCE_ROUTES,
     INSTANCE_ROUTES,
     ARCHIVE_ROUTES,
-    [tools_find],
+    [tools_find, tools_lookup],
     [get_changes],
 ]
-"""Route handlers by family: system, upload, resources, instances, archive, find, changes."""
+"""Route handlers by family: system, upload, resources, instances, archive, tools, changes."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 

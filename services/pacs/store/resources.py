@@ -26,6 +26,7 @@ __all__ = [
     "descendant_ids",
     "first_existing",
     "list_resource_ids",
+    "lookup_identifier",
     "read_resource_rows",
     "read_statistics",
     "timestamp",
@@ -186,6 +187,20 @@ async def descendant_ids(level: Level, public_id: str, target: Level) -> list[st
     if not rows:
         raise NotFound(f"{level.value} {public_id} is not stored here")
     return [row["public_id"] for row in rows]
+
+
+_IDENTIFIER = {
+    Level.PATIENT: "patient_id", Level.STUDY: "study_uid", Level.SERIES: "series_uid", Level.INSTANCE: "sop_uid",
+}
+
+
+async def lookup_identifier(value: str) -> list[tuple[Level, str]]:
+    """Resources whose PatientID, StudyInstanceUID, SeriesInstanceUID or SOPInstanceUID is `value`."""
+    found = []
+    for level, column in _IDENTIFIER.items():
+        rows = await Instance.raw(f"SELECT public_id FROM {_TABLE[level]} WHERE {column} = {{}} ORDER BY id", value)
+        found += [(level, row["public_id"]) for row in rows]
+    return found
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
-"""`POST /tools/find`: Orthanc's search over the same matcher as QIDO-RS, checked against a real Orthanc."""
+"""`POST /tools/find` (Orthanc's search over the matcher QIDO-RS uses, checked against a real Orthanc) and `/tools/lookup`."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pydicom
 import pytest
 
 from tests.support.dicom import dataset_bytes, make_series
@@ -162,3 +164,18 @@ def test_matches_are_the_ones_orthanc_finds(http: httpx.Client, studies: dict[st
                 assert sorted(find(http, **body)) == sorted(theirs), body
     finally:
         orthanc.stop()
+
+
+def test_lookup_maps_dicom_identifiers_to_resources(http: httpx.Client, datasets: list[bytes], studies: dict[str, str]) -> None:
+    ds = pydicom.dcmread(io.BytesIO(datasets[0]), stop_before_pixels=True)
+    study = studies[str(ds.PatientName)]
+    assert http.post("/tools/lookup", content=f" {ds.StudyInstanceUID}\n").json() == [
+        {"ID": study, "Path": f"/studies/{study}", "Type": "Study"}
+    ]
+    (instance,) = http.post("/tools/lookup", content=str(ds.SOPInstanceUID)).json()
+    assert instance["Type"] == "Instance"
+    assert http.get(instance["Path"]).json()["MainDicomTags"]["SOPInstanceUID"] == ds.SOPInstanceUID
+    (patient,) = http.post("/tools/lookup", content=str(ds.PatientID)).json()
+    assert patient["Type"] == "Patient"
+    assert http.post("/tools/lookup", content="1.2.3.4.5.6.7.8.9").json() == []
+    assert http.post("/tools/lookup", content="").status_code == 400

@@ -44,6 +44,7 @@ def test_pyorthanc_finds_reads_downloads_and_deletes(pacs: ServiceProcess, tmp_p
     assert instance.tags["0010,0010"]["Value"] == name
     assert instance.image_orientation_patient == [1, 0, 0, 0, 1, 0]
 
+    assert client.post_tools_lookup(data=study.uid) == [{"ID": study.id_, "Path": f"/studies/{study.id_}", "Type": "Study"}]
     assert len(find_series(client, query={"PatientName": name, "Modality": "CT"})) == 1
     assert len(find_instances(client, query={"PatientName": name})) == 3
 
