@@ -23,9 +23,10 @@ from typing import Any
 from litestar import Request, post
 from litestar.status_codes import HTTP_200_OK
 
-from pacsbox.core.errors import BadRequest, PayloadTooLarge
+from pacsbox.core.errors import BadRequest
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.rest.documents import describe_resources, tag_values
+from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.search import Filter, SearchQuery, attribute_for, parse_field, search
 from pacsbox.pacs.search.attributes import ATTRIBUTES
 from pacsbox.pacs.store.ids import Level
@@ -118,11 +119,7 @@ def parse_find(body: Any, max_results: int) -> FindRequest:
 
 
 async def _json_body(request: Request) -> Any:
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_BODY:
-            raise PayloadTooLarge(f"a /tools/find body is at most {MAX_BODY} bytes")
+    data = await small_body(request, MAX_BODY)
     try:
         return json.loads(data)
     except ValueError as error:

@@ -13,7 +13,8 @@ from typing import Any
 from litestar import Request, post
 from litestar.status_codes import HTTP_200_OK
 
-from pacsbox.core.errors import BadRequest, PayloadTooLarge
+from pacsbox.core.errors import BadRequest
+from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.store.resources import lookup_identifier
 
 __all__ = ["tools_lookup"]
@@ -25,13 +26,8 @@ MAX_BODY = 1024
 @post("/tools/lookup", operation_id="Lookup", status_code=HTTP_200_OK)
 async def tools_lookup(request: Request) -> list[dict[str, Any]]:
     """The resources whose identifier is the body."""
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_BODY:
-            raise PayloadTooLarge(f"a /tools/lookup body is at most {MAX_BODY} bytes: one identifier")
     try:
-        value = data.decode().strip()
+        value = (await small_body(request, MAX_BODY)).decode().strip()
     except UnicodeDecodeError:
         raise BadRequest("the body should be a DICOM identifier as UTF-8 text") from None
     if not value:

@@ -1,12 +1,14 @@
-"""Query-string parameters of the REST API, read the way Orthanc clients send them."""
+"""Query-string parameters and small bodies of the REST API, read the way Orthanc clients send them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pacsbox.core.errors import BadRequest
+from litestar import Request
 
-__all__ = ["flag", "non_negative"]
+from pacsbox.core.errors import BadRequest, PayloadTooLarge
+
+__all__ = ["flag", "non_negative", "small_body"]
 
 
 def non_negative(query: Mapping[str, str], name: str, default: int | None = None) -> int | None:
@@ -28,3 +30,17 @@ def flag(query: Mapping[str, str], name: str) -> bool:
     if name not in query:
         return False
     return query[name].lower() not in ("false", "0")
+
+
+async def small_body(request: Request, limit: int) -> bytes:
+    """The whole body of a request that carries a query, not data.
+
+    Raises:
+        PayloadTooLarge: more than `limit` bytes, naming the route and the limit.
+    """
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise PayloadTooLarge(f"a {request.url.path} body is at most {limit} bytes")
+    return bytes(data)

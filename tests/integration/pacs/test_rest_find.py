@@ -179,3 +179,9 @@ def test_lookup_maps_dicom_identifiers_to_resources(http: httpx.Client, datasets
     assert patient["Type"] == "Patient"
     assert http.post("/tools/lookup", content="1.2.3.4.5.6.7.8.9").json() == []
     assert http.post("/tools/lookup", content="").status_code == 400
+
+
+def test_an_oversized_query_body_is_refused_unread(http: httpx.Client) -> None:
+    answer = http.post("/tools/find", content=b" " * (2 << 20))
+    assert answer.status_code == 413
+    assert "/tools/find body is at most" in answer.json()["error"]
