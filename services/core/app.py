@@ -17,16 +17,18 @@ from typing import Any
 
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from pacsbox.core.errors import PacsboxError
+from pacsbox.core.errors import Forbidden, PacsboxError
 from pacsbox.core.settings import Settings
 
-__all__ = ["Identity", "error_response", "make_app"]
+__all__ = ["Identity", "editor_only", "error_response", "make_app"]
 
 log = logging.getLogger("pacsbox.app")
 
@@ -53,6 +55,12 @@ class Identity:
 
 def _identity(request: Request) -> Identity:
     return Identity.from_headers(request.headers)
+
+
+def editor_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of routes that change what is stored: the caller's token must allow edits (canEditResource)."""
+    if not Identity.from_headers(connection.headers).can_edit:
+        raise Forbidden(f"{connection.scope.get('method', '')} {connection.url.path}: this token may only read")
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -5,12 +5,9 @@ Short in `make test`; `make fuzz` runs the same properties for a large budget.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,14 +19,9 @@ from pacsbox.pacs.store.files import Storage
 from pacsbox.pacs.store.parse import parse_instance
 from pacsbox.pacs.store.zipfiles import iter_zip
 from tests.fuzz.mutations import SEEDS, damaged_dicom
+from tests.support.aio import run
 
 _FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def run(coroutine: Any) -> Any:
-    """`asyncio.run` in a thread of its own: a session fixture (Playwright) may hold this thread's loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @settings(suppress_health_check=_FIXTURE_OK)

@@ -1,13 +1,32 @@
 """Orthanc-compatible REST API, one module per family of routes, gathered in one router.
 
 One router, because Litestar refuses two routers or controllers declaring the
-same path (`/instances` is both the upload's POST and the list's GET).
+same path (`/instances` is both the upload's POST and the list's GET). A new
+family adds its handlers to `FAMILIES`.
 """
 
 from litestar import Router
 
+from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
+from pacsbox.pacs.rest.changes import get_changes
+from pacsbox.pacs.rest.find import tools_find
+from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
+from pacsbox.pacs.rest.lookup import tools_lookup
+from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
+from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
 
-REST_ROUTES = [Router("/", route_handlers=[upload_instances])]
+FAMILIES = [
+    [get_system, get_statistics],
+    [upload_instances],
+    RESOURCE_ROUTES,
+    INSTANCE_ROUTES,
+    ARCHIVE_ROUTES,
+    [tools_find, tools_lookup],
+    [get_changes],
+]
+"""Route handlers by family: system, upload, resources, instances, archive, tools, changes."""
+
+REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 
 __all__ = ["REST_ROUTES"]

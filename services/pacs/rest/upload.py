@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.status_codes import HTTP_200_OK
 
-from pacsbox.core.app import Identity
+from pacsbox.core.app import Identity, editor_only
 from pacsbox.core.errors import BadRequest, InvalidDicom
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.store import InstanceStore, Origin, StoreResult
@@ -31,7 +31,7 @@ def instance_answer(result: StoreResult) -> dict[str, Any]:
     }
 
 
-@post("/instances", operation_id="UploadInstances", status_code=HTTP_200_OK)
+@post("/instances", operation_id="UploadInstances", status_code=HTTP_200_OK, guards=[editor_only])
 async def upload_instances(
     request: Request, store: InstanceStore, identity: Identity, settings: Settings
 ) -> Response:

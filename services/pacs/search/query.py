@@ -18,20 +18,12 @@ from pacsbox.core.errors import BadRequest
 from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute
 from pacsbox.pacs.search.matching import condition_for
 from pacsbox.pacs.store.ids import Level
+from pacsbox.pacs.store.resources import LEVEL_ALIAS as _ALIAS
+from pacsbox.pacs.store.resources import LEVEL_FROM as _FROM
 from pacsbox.pacs.tables import Instance
 
 __all__ = ["Filter", "Match", "SearchQuery", "search"]
 
-_FROM = {
-    Level.PATIENT: "patients p",
-    Level.STUDY: "studies t JOIN patients p ON t.patient = p.id",
-    Level.SERIES: "series s JOIN studies t ON s.study = t.id JOIN patients p ON t.patient = p.id",
-    Level.INSTANCE: (
-        "instances i JOIN series s ON i.series = s.id JOIN studies t ON s.study = t.id"
-        " JOIN patients p ON t.patient = p.id"
-    ),
-}
-_ALIAS = {Level.PATIENT: "p", Level.STUDY: "t", Level.SERIES: "s", Level.INSTANCE: "i"}
 _REPRESENTATIVE = {
     Level.STUDY: "SELECT s.study AS owner, MIN(i.id) AS first FROM instances i JOIN series s ON i.series = s.id"
     " WHERE s.study IN ({ids}) GROUP BY s.study",
@@ -57,6 +49,8 @@ class SearchQuery:
     case_sensitive: bool | None = None
     limit: int | None = None
     offset: int = 0
+    public_ids: tuple[str, ...] = ()
+    """Only these resources (Orthanc IDs), when given: REST reads resources it already knows."""
 
 
 @dataclass
@@ -114,6 +108,9 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
         if condition is not None:
             conditions.append(f"({condition.sql})")
             args.extend(condition.args)
+    if query.public_ids:
+        conditions.append(f"{alias}.public_id IN ({', '.join('{}' for _ in query.public_ids)})")
+        args.extend(query.public_ids)
     sql = f"SELECT {', '.join(columns)} FROM {_FROM[query.level]}"
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)

@@ -13,7 +13,7 @@ from pathlib import Path
 from pacsbox.core.errors import NotFound
 from pacsbox.pacs.tables import Instance
 
-__all__ = ["StoredInstance", "find_instances"]
+__all__ = ["StoredInstance", "find_instance_by_id", "find_instances"]
 
 _COLUMNS = (
     "i.public_id, i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.path, i.file_size, i.checksum,"
@@ -71,13 +71,27 @@ async def find_instances(
             (name, value) for name, value in (("instance", sop_uid), ("series", series_uid), ("study", study_uid)) if value
         )
         raise NotFound(f"no {level} {uid} is stored here")
-    return [
-        StoredInstance(
-            public_id=r["public_id"], sop_uid=r["sop_uid"], sop_class_uid=r["sop_class_uid"],
-            series_uid=r["series_uid"], study_uid=r["study_uid"], transfer_syntax=r["transfer_syntax"],
-            path=storage_root / r["path"], file_size=r["file_size"], checksum=r["checksum"],
-            number_of_frames=r["number_of_frames"], instance_number=r["instance_number"],
-            metadata=r.get("metadata", "") or "",
-        )
-        for r in rows
-    ]
+    return [_stored(storage_root, r) for r in rows]
+
+
+async def find_instance_by_id(storage_root: Path, public_id: str, *, with_metadata: bool = False) -> StoredInstance:
+    """The instance of an Orthanc ID.
+
+    Raises:
+        NotFound: no instance has this ID.
+    """
+    columns = _COLUMNS + (", i.metadata" if with_metadata else "")
+    rows = await Instance.raw(f"SELECT {columns}{_FROM} WHERE i.public_id = {{}}", public_id)
+    if not rows:
+        raise NotFound(f"Instance {public_id} is not stored here")
+    return _stored(storage_root, rows[0])
+
+
+def _stored(storage_root: Path, r: dict) -> StoredInstance:
+    return StoredInstance(
+        public_id=r["public_id"], sop_uid=r["sop_uid"], sop_class_uid=r["sop_class_uid"],
+        series_uid=r["series_uid"], study_uid=r["study_uid"], transfer_syntax=r["transfer_syntax"],
+        path=storage_root / r["path"], file_size=r["file_size"], checksum=r["checksum"],
+        number_of_frames=r["number_of_frames"], instance_number=r["instance_number"],
+        metadata=r.get("metadata", "") or "",
+    )

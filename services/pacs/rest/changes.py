@@ -1,0 +1,50 @@
+"""`GET /changes`: Orthanc's change log, for clients that follow what arrives and goes.
+
+    GET /changes?since=SEQ&limit=N    changes after SEQ, oldest first, at most N (default 100, at most 10000)
+    GET /changes?last                 only the latest change
+
+    {"Changes": [{"ChangeType", "Date", "ID", "Path", "ResourceType", "Seq"}], "Done": bool, "Last": SEQ}
+
+`Done` is true when no change follows this page; `Last` is the sequence
+number to pass as the next `since` (the log's latest when the page is empty).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+
+from pacsbox.core.errors import BadRequest
+from pacsbox.pacs.rest.params import flag, non_negative
+from pacsbox.pacs.store.changes import read_changes
+
+__all__ = ["get_changes"]
+
+MAX_LIMIT = 10_000
+
+
+@get("/changes", operation_id="GetChanges")
+async def get_changes(request: Request) -> dict[str, Any]:
+    """A page of the change log."""
+    query = request.query_params
+    since = non_negative(query, "since", 0) or 0
+    limit = non_negative(query, "limit", 100)
+    if limit is not None and limit > MAX_LIMIT:
+        raise BadRequest(f"limit={limit}: at most {MAX_LIMIT} changes per page")
+    page = await read_changes(since=since, limit=limit or 0, last_only=flag(query, "last"))
+    return {
+        "Changes": [
+            {
+                "ChangeType": change.change_type,
+                "Date": change.date.strftime("%Y%m%dT%H%M%S"),
+                "ID": change.public_id,
+                "Path": f"/{change.level.plural}/{change.public_id}",
+                "ResourceType": change.level.value,
+                "Seq": change.seq,
+            }
+            for change in page.changes
+        ],
+        "Done": page.done,
+        "Last": page.last,
+    }

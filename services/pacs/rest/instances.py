@@ -1,0 +1,119 @@
+"""One instance's file, attributes and frames, as Orthanc serves them.
+
+    GET /instances/{id}/file                 the stored file, byte for byte (application/dicom)
+    GET /instances/{id}/tags                 every attribute, Orthanc's full form; ?simplify or ?short
+    GET /instances/{id}/simplified-tags      keyword -> value
+    GET /instances/{id}/frames               frame indices, from 0
+    GET /instances/{id}/frames/{n}/preview   frame n rendered as PNG (JPEG when Accept asks only for it)
+    GET /instances/{id}/preview              frame 0, likewise
+
+`/file` and nginx: when the request carries `X-Pacsbox-Accel-Prefix: <prefix>`
+(set by nginx on its way in; nginx removes any copy a client sent), the
+answer has an empty body and `X-Accel-Redirect: <prefix>/<path of the file
+under the storage folder>`, and nginx sends the file itself from an internal
+location. Without it, the file is streamed from disk in chunks.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Request, Response, get
+
+from pacsbox.core.errors import NotFound
+from pacsbox.core.imaging import ImageType, RenderOptions
+from pacsbox.core.settings import Settings
+from pacsbox.pacs.dicomweb.rendered import render_slots, rendered_image
+from pacsbox.pacs.dicomweb.responses import single_response
+from pacsbox.pacs.rest.params import flag
+from pacsbox.pacs.rest.tags import full_tags, short_tags, simplified_tags
+from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.reader import StoredInstance, find_instance_by_id
+from pacsbox.pacs.store.retrieve import DICOM, FileSpan, Payload
+
+__all__ = ["ACCEL_PREFIX_HEADER", "INSTANCE_ROUTES"]
+
+ACCEL_PREFIX_HEADER = "X-Pacsbox-Accel-Prefix"
+"""Set by nginx: the internal location that serves the storage folder (see the module docstring)."""
+
+
+@get("/instances/{public_id:str}/file", operation_id="GetInstanceFile")
+async def get_instance_file(request: Request, store: InstanceStore, public_id: str) -> Response:
+    """The stored DICOM file, exactly as stored."""
+    instance = await find_instance_by_id(store.storage.root, public_id)
+    disposition = {"Content-Disposition": f'attachment; filename="{public_id}.dcm"'}
+    prefix = request.headers.get(ACCEL_PREFIX_HEADER)
+    if prefix:
+        relative = instance.path.relative_to(store.storage.root).as_posix()
+        redirect = {"X-Accel-Redirect": f"{prefix.rstrip('/')}/{relative}"}
+        return Response(b"", media_type=DICOM, headers={**disposition, **redirect})
+    response = await single_response(Payload(DICOM, FileSpan(instance.path, 0, instance.file_size)))
+    response.headers.update(disposition)
+    return response
+
+
+async def _dataset(store: InstanceStore, public_id: str) -> dict[str, Any]:
+    instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
+    return json.loads(instance.metadata) if instance.metadata else {}
+
+
+@get("/instances/{public_id:str}/tags", operation_id="GetInstanceTags")
+async def get_instance_tags(request: Request, store: InstanceStore, public_id: str) -> dict[str, Any]:
+    """Every attribute of the instance: `{"gggg,eeee": {"Name", "Type", "Value"}}`."""
+    tags = full_tags(await _dataset(store, public_id))
+    if flag(request.query_params, "simplify"):
+        return simplified_tags(tags)
+    if flag(request.query_params, "short"):
+        return short_tags(tags)
+    return tags
+
+
+@get("/instances/{public_id:str}/simplified-tags", operation_id="GetInstanceSimplifiedTags")
+async def get_instance_simplified_tags(store: InstanceStore, public_id: str) -> dict[str, Any]:
+    """Every attribute of the instance: `{"PatientName": "Doe^Jane", ...}`."""
+    return simplified_tags(full_tags(await _dataset(store, public_id)))
+
+
+@get("/instances/{public_id:str}/frames", operation_id="ListInstanceFrames")
+async def list_instance_frames(store: InstanceStore, public_id: str) -> list[int]:
+    """Indices of the instance's frames, from 0."""
+    instance = await find_instance_by_id(store.storage.root, public_id)
+    return list(range(instance.number_of_frames))
+
+
+async def _preview(request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int) -> Response:
+    instance: StoredInstance = await find_instance_by_id(store.storage.root, public_id)
+    if not 0 <= frame < instance.number_of_frames:
+        raise NotFound(f"Instance {public_id} has {instance.number_of_frames} frame(s), numbered from 0: no frame {frame}")
+    accept = request.headers.get("accept", "")
+    kind = ImageType.JPEG if "image/jpeg" in accept and "image/png" not in accept else ImageType.PNG
+    render = rendered_image(
+        instance, frame, RenderOptions(media_type=kind), render_slots(request, settings),
+        settings.limits.max_pixel_data_size,
+    )
+    return Response(await render(), media_type=kind.value)
+
+
+@get("/instances/{public_id:str}/frames/{frame:int}/preview", operation_id="PreviewInstanceFrame")
+async def preview_instance_frame(
+    request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int
+) -> Response:
+    """Frame `frame` (from 0) rendered with the file's own window."""
+    return await _preview(request, store, settings, public_id, frame)
+
+
+@get("/instances/{public_id:str}/preview", operation_id="PreviewInstance")
+async def preview_instance(request: Request, store: InstanceStore, settings: Settings, public_id: str) -> Response:
+    """The first frame rendered with the file's own window."""
+    return await _preview(request, store, settings, public_id, 0)
+
+
+INSTANCE_ROUTES = [
+    get_instance_file,
+    get_instance_tags,
+    get_instance_simplified_tags,
+    list_instance_frames,
+    preview_instance_frame,
+    preview_instance,
+]

@@ -1,0 +1,145 @@
+"""REST instance routes: `/file` (and its nginx hand-off), `/tags` in Orthanc's forms, `/frames`, `/preview`."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydicom
+import pytest
+from PIL import Image
+
+from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
+from tests.support.dicomweb import renamed
+from tests.support.orthanc import OrthancProcess
+from tests.support.servers import ServiceProcess
+
+pytestmark = pytest.mark.db
+
+FILES = ["CT_small.dcm", "MR_small.dcm", "JPEG2000.dcm", "rtplan.dcm", "examples_ybr_color.dcm", "SC_rgb_rle.dcm"]
+
+
+def upload(http: httpx.Client, data: bytes) -> str:
+    answer = http.post("/instances", content=data)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["ID"]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_file_is_the_stored_bytes(http: httpx.Client, name: str) -> None:
+    data = renamed(TEST_FILES / name)
+    answer = http.get(f"/instances/{upload(http, data)}/file")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/dicom"
+    assert answer.content == bytes(128) + data[128:]  # the preamble is zeroed on the way in (files.py)
+
+
+def test_file_is_handed_to_nginx_when_it_asks(pacs: ServiceProcess, http: httpx.Client) -> None:
+    instance = upload(http, dataset_bytes(next(make_series(1))))
+    answer = http.get(f"/instances/{instance}/file", headers={"X-Pacsbox-Accel-Prefix": "/_storage"})
+    assert answer.status_code == 200 and answer.content == b""
+    redirect = answer.headers["x-accel-redirect"]
+    assert redirect == f"/_storage/{instance[:2]}/{instance[2:4]}/{instance}.dcm"
+    stored = pacs.data_dir / "storage" / redirect.removeprefix("/_storage/")
+    assert stored.read_bytes() == http.get(f"/instances/{instance}/file").content
+
+
+def test_unknown_instance_answers_404_on_every_route(http: httpx.Client) -> None:
+    unknown = "ffffffff-ffffffff-ffffffff-ffffffff-ffffffff"
+    for route in ("file", "tags", "simplified-tags", "frames", "preview", "frames/0/preview"):
+        answer = http.get(f"/instances/{unknown}/{route}")
+        assert answer.status_code == 404, route
+        assert unknown in answer.json()["error"]
+
+
+def test_tags_in_full_simplified_and_short_forms(http: httpx.Client) -> None:
+    ds = next(make_series(1, patient_name="Tags^Test"))
+    ds.ImageComments = "x" * 1000
+    ds.ReferencedImageSequence = [pydicom.Dataset()]
+    ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.add_new(0x00410010, "LO", "ACME")
+    ds.add_new(0x00411001, "LO", "private value")
+    instance = upload(http, dataset_bytes(ds))
+
+    full = http.get(f"/instances/{instance}/tags").json()
+    assert full["0010,0010"] == {"Name": "PatientName", "Type": "String", "Value": "Tags^Test"}
+    assert full["0020,0037"]["Value"] == "1\\0\\0\\0\\1\\0"
+    assert full["0020,4000"] == {"Name": "ImageComments", "Type": "TooLong", "Value": None}
+    assert full["7fe0,0010"] == {"Name": "PixelData", "Type": "Null", "Value": None}
+    assert full["0008,1140"]["Type"] == "Sequence"
+    assert full["0008,1140"]["Value"][0]["0008,1155"]["Value"] == "1.2.3.4"
+    assert full["0041,1001"] == {"Name": "Unknown Tag & Data", "PrivateCreator": "ACME", "Type": "String", "Value": "private value"}
+    assert not [key for key in full if key.startswith("0002,")]
+
+    simple = http.get(f"/instances/{instance}/simplified-tags").json()
+    assert simple["PatientName"] == "Tags^Test" and simple["PixelData"] is None
+    assert simple["ReferencedImageSequence"] == [{"ReferencedSOPInstanceUID": "1.2.3.4"}]
+    assert http.get(f"/instances/{instance}/tags", params={"simplify": ""}).json() == simple
+    short = http.get(f"/instances/{instance}/tags?short").json()
+    assert short["0010,0010"] == "Tags^Test" and short["0008,1140"] == [{"0008,1155": "1.2.3.4"}]
+
+
+def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> None:
+    """Same tags, names, types and values as a real Orthanc for pydicom's files (private names aside)."""
+    datasets = {name: renamed(TEST_FILES / name) for name in ("CT_small.dcm", "rtplan.dcm", "MR_small.dcm")}
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url) as peer:
+            for name, data in datasets.items():
+                ours = http.get(f"/instances/{upload(http, data)}/tags").json()
+                theirs = peer.get(f"/instances/{peer.post('/instances', content=data).json()['ID']}/tags").json()
+                assert comparable(ours) == comparable(theirs), name
+    finally:
+        orthanc.stop()
+
+
+def comparable(tags: dict[str, Any]) -> dict[str, Any]:
+    """Tags with private names dropped and numbers parsed, so that `5.000000` equals `5`."""
+    out = {}
+    for key, entry in tags.items():
+        value = entry["Value"]
+        if entry["Type"] == "Sequence":
+            value = [comparable(item) for item in value]
+        elif entry["Type"] == "String":
+            value = [number_or_text(v) for v in value.split("\\")]
+        name = entry["Name"] if int(key[:4], 16) % 2 == 0 else "private"
+        out[key] = (name, entry["Type"], entry.get("PrivateCreator"), value)
+    return out
+
+
+def number_or_text(value: str) -> object:
+    try:
+        return round(float(value), 6)
+    except ValueError:
+        return value
+
+
+def test_frames_and_previews(http: httpx.Client) -> None:
+    ds = next(make_series(1, rows=48, columns=80))
+    instance = upload(http, dataset_bytes(ds))
+    assert http.get(f"/instances/{instance}/frames").json() == [0]
+    for path in (f"/instances/{instance}/preview", f"/instances/{instance}/frames/0/preview"):
+        answer = http.get(path)
+        assert answer.headers["content-type"] == "image/png"
+        image = Image.open(io.BytesIO(answer.content))
+        assert image.format == "PNG" and image.size == (80, 48)
+    jpeg = http.get(f"/instances/{instance}/preview", headers={"Accept": "image/jpeg"})
+    assert Image.open(io.BytesIO(jpeg.content)).format == "JPEG"
+    missing = http.get(f"/instances/{instance}/frames/1/preview")
+    assert missing.status_code == 404 and "no frame 1" in missing.json()["error"]
+
+
+def test_every_frame_of_a_multiframe_instance_previews(http: httpx.Client) -> None:
+    instance = upload(http, renamed(TEST_FILES / "examples_ybr_color.dcm"))
+    frames = http.get(f"/instances/{instance}/frames").json()
+    assert frames == list(range(len(frames))) and len(frames) > 1
+    last = http.get(f"/instances/{instance}/frames/{frames[-1]}/preview")
+    assert Image.open(io.BytesIO(last.content)).mode == "RGB"
+
+
+def test_preview_of_an_instance_without_pixels_is_a_clear_error(http: httpx.Client) -> None:
+    answer = http.get(f"/instances/{upload(http, renamed(TEST_FILES / 'rtplan.dcm'))}/preview")
+    assert answer.status_code == 415
+    assert "pixel" in answer.json()["error"].lower()
