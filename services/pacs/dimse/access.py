@@ -33,10 +33,8 @@ _NO_REASON, _CALLING_AE_NOT_RECOGNISED = 0x01, 0x03
 
 def _reject(assoc: Association, diagnostic: int, why: str) -> None:
     requestor = assoc.requestor
-    log.warning(
-        "association from %s (%s:%s) rejected: %s",
-        str(requestor.ae_title).strip(), requestor.address, requestor.port, why,
-    )
+    calling = str(requestor.primitive.calling_ae_title).strip()
+    log.warning("association from %s (%s:%s) rejected: %s", calling, requestor.address, requestor.port, why)
     assoc.acse.send_reject(_REJECTED_PERMANENT, _SERVICE_USER, diagnostic)
     assoc.kill()
 
@@ -47,7 +45,8 @@ def control_association(assoc: Association, settings: DicomSettings, is_known: C
     calling = str(request.calling_ae_title).strip()
     proposed = {str(cx.abstract_syntax) for cx in request.presentation_context_definition_list}
     supported = assoc.acceptor.supported_contexts
-    if not proposed & {str(cx.abstract_syntax) for cx in supported}:
+    usable = proposed & {str(cx.abstract_syntax) for cx in supported}
+    if not usable:
         _reject(assoc, _NO_REASON, "it proposes no SOP class pacsbox supports")
         return
     if settings.store_from_anyone and settings.retrieve_from_anyone:
@@ -61,7 +60,7 @@ def control_association(assoc: Association, settings: DicomSettings, is_known: C
     if not proposed & {str(cx.abstract_syntax) for cx in allowed}:
         _reject(assoc, _CALLING_AE_NOT_RECOGNISED, "the calling AE title is not a known remote server")
         return
-    refused = proposed - {str(cx.abstract_syntax) for cx in allowed}
+    refused = usable - {str(cx.abstract_syntax) for cx in allowed}
     if refused:
         log.warning("association from %s: not a known remote server; refused %s", calling, ", ".join(sorted(refused)))
         assoc.acceptor.supported_contexts = allowed

@@ -15,11 +15,11 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from pacsbox.core.errors import BadRequest
-from pacsbox.pacs.search import ATTRIBUTES, Filter, Match, SearchQuery, dicom_json
+from pacsbox.pacs.search import ATTRIBUTES, Filter, Match, SearchQuery, dicom_json, parse_field
 from pacsbox.pacs.search.attributes import LEVEL_DEPTH
 from pacsbox.pacs.store.ids import Level
 
-__all__ = ["LEVELS", "identifier_dataset", "parse_identifier", "query_level"]
+__all__ = ["LEVELS", "identifier_dataset", "parse_identifier", "query_level", "request_identifier"]
 
 LEVELS = {"PATIENT": Level.PATIENT, "STUDY": Level.STUDY, "SERIES": Level.SERIES, "IMAGE": Level.INSTANCE}
 _LEVEL_NAMES = {level: name for name, level in LEVELS.items()}
@@ -87,4 +87,27 @@ def identifier_dataset(match: Match, tags: tuple[int, ...], retrieve_aet: str) -
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.QueryRetrieveLevel = _LEVEL_NAMES[match.level]
     ds.RetrieveAETitle = retrieve_aet
+    return ds
+
+
+def request_identifier(level: Level, keys: dict[str, Any], *, returned: tuple[int, ...] = ()) -> Dataset:
+    """An identifier to send to a remote server: QueryRetrieveLevel, the `keys` (keyword or tag -> value),
+    and `returned` tags asked with empty values.
+
+    Raises:
+        BadRequest: a key that names no DICOM attribute, or a value that is not text.
+    """
+    ds = Dataset()
+    ds.QueryRetrieveLevel = _LEVEL_NAMES[level]
+    for tag in returned:
+        if (vr := _vr(tag)) and vr != "SQ":
+            ds.add_new(tag, vr, None)
+    for name, value in keys.items():
+        field = parse_field(name)
+        vr = _vr(field.tag) if field else ""
+        if field is None or not vr or vr == "SQ":
+            raise BadRequest(f"Query: {name!r} is not a DICOM keyword or tag of a single value")
+        if not isinstance(value, (str, int)):
+            raise BadRequest(f"Query: {name} must be text, got {value!r}")
+        ds.add_new(field.tag, vr, str(value) if str(value) else None)
     return ds

@@ -23,7 +23,7 @@ from typing import Any
 from pacsbox.core.errors import Conflict, NotFound, PacsboxError
 from pacsbox.pacs.tables import Job
 
-__all__ = ["JobControl", "JobRunner", "JobState", "job_json"]
+__all__ = ["JobControl", "JobRunner", "JobState", "get_job", "job_json", "list_jobs"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,19 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def get_job(public_id: str) -> dict[str, Any]:
+    """Orthanc's JSON of one job. Raises: NotFound."""
+    row = await Job.select().where(Job.public_id == public_id).first()
+    if row is None:
+        raise NotFound(f"no job {public_id}")
+    return job_json(row)
+
+
+async def list_jobs() -> list[dict[str, Any]]:
+    """Every job, oldest first."""
+    return [job_json(row) for row in await Job.select().order_by(Job.id)]
+
+
 Work = Callable[[JobControl], Awaitable[dict[str, Any]]]
 
 
@@ -131,6 +144,12 @@ class JobRunner:
             control.public_id, state=state.value, error=error, content=json.dumps(result),
             completed=_now(), **({"progress": 100} if state is JobState.SUCCESS else {}),
         )
+
+    async def wait(self, public_id: str) -> None:
+        """Until the job ends (the `Synchronous` option of Orthanc's job routes)."""
+        running = self._running.get(public_id)
+        if running is not None:
+            await asyncio.shield(running[0])
 
     async def cancel(self, public_id: str) -> None:
         """Ask a job to stop.
