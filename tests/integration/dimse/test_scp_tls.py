@@ -1,0 +1,76 @@
+"""DICOM TLS on its own port with the wizard's certificate: dcmtk's echoscu and storescu with `+tls`/`+tla`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import database_env
+from tests.support.dicom import make_series
+from tests.support.dimse import DicomPacs, dcmtk, issue_test_certs, write_files
+from tests.support.postgres import TemporaryPostgres
+
+pytestmark = pytest.mark.db
+
+
+def tls_pacs(folder: Path, postgres: TemporaryPostgres | None, **env: str) -> tuple[DicomPacs, Path, Path]:
+    """A pacs with DICOM TLS; returns it, the CA file and a folder holding a client key and certificate."""
+    ca = issue_test_certs(folder / "certs", client=folder / "client")
+    return DicomPacs(folder, {**database_env(postgres), **env}, tls=True).start(), ca, folder / "client"
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPostgres | None) -> Iterator[tuple[DicomPacs, Path, Path]]:
+    server, ca, client = tls_pacs(tmp_path_factory.mktemp("tls"), postgres)
+    try:
+        yield server, ca, client
+    finally:
+        server.stop()
+
+
+def test_echo_over_tls_with_client_certificate(tls: tuple[DicomPacs, Path, Path]) -> None:
+    server, ca, client = tls
+    result = dcmtk("echoscu", "+tls", client / "client.key", client / "client.crt", "+cf", ca,
+                   "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
+    assert result.returncode == 0, result.stderr
+
+
+def test_store_over_anonymous_tls_lands_in_index(tls: tuple[DicomPacs, Path, Path], tmp_path: Path) -> None:
+    server, ca, _ = tls
+    datasets = list(make_series(2, patient_name="Tls^Store"))
+    files = write_files(datasets, tmp_path)
+    result = dcmtk("storescu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port, *files)
+    assert result.returncode == 0, result.stderr
+    assert server.count_instances(datasets[0].StudyInstanceUID) == 2
+
+
+def test_client_refuses_a_server_it_cannot_verify(tls: tuple[DicomPacs, Path, Path], tmp_path: Path) -> None:
+    server, _, _ = tls
+    other_ca = issue_test_certs(tmp_path / "other")
+    result = dcmtk("echoscu", "+tla", "+cf", other_ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
+    assert result.returncode != 0
+
+
+def test_plain_port_is_not_tls(tls: tuple[DicomPacs, Path, Path]) -> None:
+    server, ca, _ = tls
+    assert dcmtk("echoscu", "-aec", "PACSBOX", "127.0.0.1", server.dicom_port).returncode == 0
+    assert dcmtk("echoscu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.dicom_port).returncode != 0
+
+
+def test_required_client_certificate(tmp_path: Path, postgres: TemporaryPostgres | None) -> None:
+    server, ca, client = tls_pacs(tmp_path, postgres, PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT="true")
+    try:
+        anonymous = dcmtk("echoscu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
+        assert anonymous.returncode != 0
+        stranger = issue_test_certs(tmp_path / "stranger", client=tmp_path / "stranger-client")
+        untrusted = dcmtk("echoscu", "+tls", tmp_path / "stranger-client" / "client.key",
+                          tmp_path / "stranger-client" / "client.crt", "+cf", ca,
+                          "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
+        assert untrusted.returncode != 0 and stranger.is_file()
+        trusted = dcmtk("echoscu", "+tls", client / "client.key", client / "client.crt", "+cf", ca,
+                        "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
+        assert trusted.returncode == 0, trusted.stderr
+    finally:
+        server.stop()
