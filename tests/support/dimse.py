@@ -16,7 +16,7 @@ from pacsbox.wizard.answers import Subject
 from tests.support.ports import free_port
 from tests.support.servers import ServiceProcess
 
-__all__ = ["DicomPacs", "dcmtk", "issue_test_certs", "write_files"]
+__all__ = ["DicomPacs", "dcmtk", "issue_test_certs", "sop_uids", "write_files"]
 
 
 def dcmtk(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -32,6 +32,11 @@ def write_files(datasets: list[Dataset], folder: Path) -> list[Path]:
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+def sop_uids(folder: Path) -> set[str]:
+    """SOP Instance UIDs of the DICOM files in `folder`."""
+    return {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in folder.iterdir() if p.is_file()}
 
 
 def issue_test_certs(certs: Path, *, client: Path | None = None) -> Path:

@@ -21,7 +21,6 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom import evt
-from pynetdicom.presentation import build_context
 
 from pacsbox.core.errors import BadRequest, InvalidDicom, PacsboxError
 from pacsbox.core.settings import Settings
@@ -29,7 +28,7 @@ from pacsbox.pacs.dimse.access import control_association
 from pacsbox.pacs.dimse.ae import client_ssl_context
 from pacsbox.pacs.dimse.bridge import LoopBridge
 from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier
-from pacsbox.pacs.dimse.outgoing import outgoing_dataset, proposed_syntaxes
+from pacsbox.pacs.dimse.outgoing import accepted_syntaxes, outgoing_contexts, outgoing_dataset
 from pacsbox.pacs.dimse.remotes import remote_by_aet
 from pacsbox.pacs.search import ATTRIBUTES, search
 from pacsbox.pacs.store import InstanceStore, Origin
@@ -159,13 +158,8 @@ def handle_get(event: evt.Event, scp: Scp) -> Iterator[Any]:
         return
     yield len(instances)
 
-    def accepted(sop_class: str) -> list[str]:
-        return [
-            str(cx.transfer_syntax[0]) for cx in event.assoc.accepted_contexts
-            if cx.abstract_syntax == sop_class and cx.as_scu
-        ]
-
-    yield from _sub_operations(event, scp, instances, accepted)
+    accepted = accepted_syntaxes(cx for cx in event.assoc.accepted_contexts if cx.as_scu)
+    yield from _sub_operations(event, scp, instances, lambda sop_class: accepted.get(sop_class, []))
 
 
 def _sub_association_contexts(event: evt.Event, destination: str) -> dict[str, list[str]]:
@@ -176,10 +170,7 @@ def _sub_association_contexts(event: evt.Event, destination: str) -> dict[str, l
     """
     for assoc in reversed(event.assoc.ae.active_associations):
         if assoc.is_requestor and assoc.is_established and str(assoc.acceptor.ae_title).strip() == destination:
-            out: dict[str, list[str]] = {}
-            for cx in assoc.accepted_contexts:
-                out.setdefault(str(cx.abstract_syntax), []).append(str(cx.transfer_syntax[0]))
-            return out
+            return accepted_syntaxes(assoc.accepted_contexts)
     return {}
 
 
@@ -200,8 +191,7 @@ def handle_move(event: evt.Event, scp: Scp) -> Iterator[Any]:
     stored: dict[str, list[str]] = {}
     for instance in instances:
         stored.setdefault(instance.sop_class_uid, []).append(instance.transfer_syntax)
-    contexts = _move_contexts(stored, remote.transfer_syntax)
-    options: dict[str, Any] = {"contexts": contexts}
+    options: dict[str, Any] = {"contexts": outgoing_contexts(stored, remote.transfer_syntax)}
     if remote.tls:
         options["tls_args"] = (client_ssl_context(scp.settings, verify=remote.verify_cert), remote.host)
     yield remote.host, remote.port, options
@@ -214,11 +204,6 @@ def handle_move(event: evt.Event, scp: Scp) -> Iterator[Any]:
         return accepted.get(sop_class, [])
 
     yield from _sub_operations(event, scp, instances, lookup)
-
-
-def _move_contexts(stored: dict[str, list[str]], preferred: str) -> list[Any]:
-    """One context per SOP class (at most 128, PS3.8 9.3.2.2), the stored syntaxes proposed first."""
-    return [build_context(sop, proposed_syntaxes(dict.fromkeys(ts), preferred)) for sop, ts in list(stored.items())[:128]]
 
 
 def handlers(scp: Scp) -> list[tuple[Any, Any, list[Any]]]:

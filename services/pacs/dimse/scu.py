@@ -25,7 +25,7 @@ from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 from pacsbox.core.errors import PacsboxError, Unavailable
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dimse.ae import FIND_MODELS, GET_MODELS, MOVE_MODELS, client_ssl_context, make_ae
-from pacsbox.pacs.dimse.outgoing import ENCODABLE, outgoing_dataset, proposed_syntaxes
+from pacsbox.pacs.dimse.outgoing import LOSSLESS, accepted_syntaxes, outgoing_contexts, outgoing_dataset, proposed_syntaxes
 from pacsbox.pacs.dimse.remotes import RemoteServer
 from pacsbox.pacs.store.reader import StoredInstance
 
@@ -34,7 +34,7 @@ __all__ = ["SubOperations", "echo", "find", "get", "move", "store"]
 log = logging.getLogger(__name__)
 
 _PATIENT_ROOT, _STUDY_ROOT = 0, 1
-_RECEIVED_SYNTAXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.70", *sorted(ENCODABLE))
+_RECEIVED_SYNTAXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.70", *LOSSLESS)
 
 
 @dataclass
@@ -198,13 +198,11 @@ def store(
     by_class: dict[str, list[str]] = {}
     for instance in instances:
         by_class.setdefault(instance.sop_class_uid, []).append(instance.transfer_syntax)
-    if len(by_class) > 128:
-        raise PacsboxError(f"{len(by_class)} SOP classes in one send: at most 128 fit one association")
-    contexts = [build_context(sop, proposed_syntaxes(dict.fromkeys(ts), remote.transfer_syntax)) for sop, ts in by_class.items()]
+    if len(by_class) > 64:
+        raise PacsboxError(f"{len(by_class)} SOP classes in one send: at most 64 fit one association")
+    contexts = outgoing_contexts(by_class, remote.transfer_syntax)
     with _association(remote, settings, contexts) as assoc:
-        accepted: dict[str, list[str]] = {}
-        for cx in assoc.accepted_contexts:
-            accepted.setdefault(str(cx.abstract_syntax), []).append(str(cx.transfer_syntax[0]))
+        accepted = accepted_syntaxes(assoc.accepted_contexts)
         for instance in instances:
             if cancel.is_set():
                 counts.cancelled = True

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -13,8 +11,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from tests.support.dicom import make_series
-from tests.support.dimse import DicomPacs, dcmtk, write_files
-from tests.support.ports import free_port
+from tests.support.dimse import DicomPacs, dcmtk, sop_uids, write_files
 
 pytestmark = pytest.mark.db
 
@@ -102,28 +99,6 @@ def test_find_from_unknown_ae_is_rejected(scp: DicomPacs) -> None:
     assert result.returncode != 0
     assert "Calling AE Title Not Recognized" in result.stderr
     assert "STRANGER" in scp.server.log()
-
-
-@pytest.fixture
-def storescp(scp: DicomPacs, tmp_path: Path) -> Iterator[Path]:
-    """dcmtk's storescp as the known C-MOVE destination STORESCP; yields the folder it writes to."""
-    port, folder = free_port(), tmp_path / "received"
-    folder.mkdir()
-    scp.add_remote("storescp", "STORESCP", port)
-    process = subprocess.Popen(["storescp", "-aet", "STORESCP", "-od", str(folder), str(port)])
-    try:
-        deadline = time.monotonic() + 10
-        while dcmtk("echoscu", "-aec", "STORESCP", "127.0.0.1", port).returncode != 0:
-            assert time.monotonic() < deadline, "storescp did not start"
-            time.sleep(0.1)
-        yield folder
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def sop_uids(folder: Path) -> set[str]:
-    return {pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID for p in folder.iterdir() if p.is_file()}
 
 
 def test_move_study_to_known_storescp(scp: DicomPacs, study: list[Dataset], storescp: Path) -> None:
