@@ -112,3 +112,23 @@ def test_abort_mid_transfer_stores_nothing(scp: DicomPacs, tmp_path: Path) -> No
     still_serving(scp, tmp_path)
     assert scp.stored(ds) is None
     assert scp.count_instances(ds.StudyInstanceUID) == 0
+
+
+def test_storage_failure_answers_a700_and_the_retry_succeeds(scp: DicomPacs, tmp_path: Path) -> None:
+    """A file system that refuses the write (as a full disk does) is 0xA700, out of resources; nothing is indexed."""
+    ds = next(make_series(1, patient_name="Disk^Trouble"))
+    [path] = write_files([ds], tmp_path)
+    target = scp.stored_file(ds)
+    target.parent.parent.mkdir(parents=True, exist_ok=True)
+    assert not target.parent.exists(), "another instance already uses this folder"
+    target.parent.write_bytes(b"")  # a file where the instance's folder must go: the rename fails
+    try:
+        with storage_association(scp, "DISKFULL") as assoc:
+            status = assoc.send_c_store(path)
+        assert status.Status == 0xA700
+        assert scp.count_instances(ds.StudyInstanceUID) == 0
+        assert "C-STORE from DISKFULL failed, nothing stored" in scp.server.log()
+    finally:
+        target.parent.unlink()
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, path).returncode == 0
+    assert scp.stored(ds) is not None
