@@ -199,3 +199,21 @@ def test_orthanc_stores_queries_and_retrieves_from_pacsbox(
     study_id = orthanc_id(kept[0].PatientID, kept[0].StudyInstanceUID)
     assert len(httpx.get(f"{orthanc.url}/studies/{study_id}/instances").json()) == 2
     assert sop_uids(tmp_path) == {ds.SOPInstanceUID for ds in kept}
+
+
+def test_move_to_a_listen_port_of_its_own(scp: DicomPacs) -> None:
+    """A remote that sends C-MOVE results to another port of ours: a listener opens there for the retrieve only."""
+    listen_port = free_port()
+    peer = OrthancProcess(aet="ORTHANC2", config={"DicomModalities": {"pacsbox": ["PACSBOX", "127.0.0.1", listen_port]}})
+    peer.start()
+    try:
+        scp.add_remote("orthanc2", "ORTHANC2", peer.dicom_port, ListenPort=listen_port)
+        series = list(make_series(2, patient_name="Listen^Port"))
+        in_orthanc(peer, series)
+        job = run_job(scp, "/modalities/orthanc2/move",
+                      {"Level": "Study", "Resources": [{"StudyInstanceUID": series[0].StudyInstanceUID}]})
+    finally:
+        peer.stop()
+    assert job["State"] == "Success", job
+    assert scp.count_instances(series[0].StudyInstanceUID) == 2
+    assert dcmtk("echoscu", "-aec", "PACSBOX", "127.0.0.1", listen_port).returncode != 0
