@@ -15,7 +15,7 @@ nowhere else (PS3.4 B.2.3, C.4.1.1.4, C.4.2.1.5, C.4.3.1.4, PS3.7 C):
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,8 +131,9 @@ def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
 
 
 def _sub_operations(
-    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Any
+    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Callable[[str], list[str]]
 ) -> Iterator[tuple[int, Dataset | None]]:
+    """(pending, dataset) per instance in a syntax `accepted(sop_class)` allows; cancellation checked before each."""
     max_size = scp.settings.limits.max_pixel_data_size
     for instance in instances:
         if event.is_cancelled:
@@ -184,9 +185,11 @@ def handle_move(event: evt.Event, scp: Scp) -> Iterator[Any]:
         return
     try:
         instances = _instances(event, scp)
-    except BadRequest as error:
+    except BadRequest as error:  # pynetdicom wants the destination and a count before any status
         log.warning("C-MOVE from %s refused: %s", _calling(event), error.message)
-        yield None, None
+        yield remote.host, remote.port
+        yield 1
+        yield IDENTIFIER_MISMATCH, None
         return
     stored: dict[str, list[str]] = {}
     for instance in instances:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 from pynetdicom.transport import ThreadedAssociationServer
 
 from pacsbox.core.settings import Settings
@@ -30,6 +31,7 @@ class DicomListener:
         dicom = self.settings.dicom
         scp = Scp(self.settings, self.store, LoopBridge(loop))
         ae = make_ae(dicom)
+        ae.add_requested_context(Verification)  # C-MOVE sub-associations bring their own; this is the fallback
         bindings, contexts = handlers(scp), scp_contexts()
         if dicom.port:
             self._servers.append(start_server(ae, dicom.port, bindings, contexts))

@@ -169,8 +169,9 @@ class JobRunner:
 
     async def stop(self) -> None:
         """At shutdown: cancel every job and wait for it to record its end."""
+        tasks = []
         for task, control in list(self._running.values()):
             control.cancel.set()
-        tasks = [task for task, _ in self._running.values()]
+            tasks.append(task)
         if tasks:
             await asyncio.wait(tasks, timeout=30)

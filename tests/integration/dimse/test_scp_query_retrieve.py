@@ -139,3 +139,10 @@ def test_get_instance_and_study(scp: DicomPacs, study: list[Dataset], tmp_path: 
     assert sop_uids(whole) == {ds.SOPInstanceUID for ds in study}
     received = pydicom.dcmread(next(whole.iterdir()))
     assert received.PatientName == "Query^Retrieve"
+
+
+def test_move_with_a_bad_level_fails_cleanly(scp: DicomPacs, study: list[Dataset], storescp: Path) -> None:
+    result = dcmtk("movescu", "-S", "-aec", "PACSBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=FRAME",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
+    assert list(storescp.iterdir()) == []
