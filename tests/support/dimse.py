@@ -84,7 +84,7 @@ class DicomPacs:
         self.server.stop()
 
     def add_remote(self, name: str, aet: str, port: int, **extra: object) -> None:
-        body = {"AET": aet, "Host": "127.0.0.1", "Port": port, **extra}
+        body = {"AET": aet, "Host": "127.0.0.1", "Port": port} | extra
         self.http.put(f"/modalities/{name}", json=body).raise_for_status()
 
     def stored_file(self, ds: Dataset) -> Path:

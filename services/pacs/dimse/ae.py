@@ -30,6 +30,7 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
 )
 from pynetdicom.transport import ThreadedAssociationServer
 
+from pacsbox.core.errors import SettingsError
 from pacsbox.core.settings import DicomSettings, Settings
 
 __all__ = [
@@ -104,6 +105,8 @@ def client_ssl_context(settings: Settings, *, verify: bool) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if verify:
+        if not trusted.is_file():
+            raise SettingsError(f"{trusted} is missing: pacsbox cannot verify DICOM TLS peers")
         context.load_verify_locations(cafile=str(trusted))
     else:
         context.check_hostname = False

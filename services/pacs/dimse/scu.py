@@ -83,7 +83,10 @@ def _association(
     ae = _ae(settings, contexts)
     if remote.tls:
         options["tls_args"] = (client_ssl_context(settings, verify=remote.verify_cert), remote.host)
-    assoc = ae.associate(remote.host, remote.port, ae_title=remote.aet, **options)
+    try:
+        assoc = ae.associate(remote.host, remote.port, ae_title=remote.aet, **options)
+    except OSError as error:  # the host name does not resolve
+        raise Unavailable(f"remote DICOM server {remote.name!r}: {remote.host} cannot be reached ({error})") from None
     if not assoc.is_established:
         why = "rejected the association" if assoc.is_rejected else "cannot be reached or aborted the association"
         raise Unavailable(f"remote DICOM server {remote.name!r} ({remote.aet}@{remote.host}:{remote.port}) {why}")
@@ -118,20 +121,25 @@ def echo(remote: RemoteServer, settings: Settings) -> float:
 def find(remote: RemoteServer, settings: Settings, identifier: Dataset) -> list[Dataset]:
     """C-FIND (Study Root; Patient Root at PATIENT level); the matches as answered.
 
+    At most PACSBOX_SEARCH_MAX_RESULTS are kept: past them a C-CANCEL ends the answer.
+
     Raises:
         Unavailable: no association or a failure status.
     """
     model = FIND_MODELS[_PATIENT_ROOT if identifier.QueryRetrieveLevel == "PATIENT" else _STUDY_ROOT]
     identifier.SpecificCharacterSet = remote.charset
-    matches = []
+    limit, matches = settings.limits.search_max_results, []
     with _association(remote, settings, [build_context(model)]) as assoc:
-        for response, found in assoc.send_c_find(identifier, model):
+        for response, found in assoc.send_c_find(identifier, model, msg_id=1):
             status = _status(response, "C-FIND", remote)
             if status in (0xFF00, 0xFF01):
+                if len(matches) == limit:
+                    assoc.send_c_cancel(1, query_model=model)
+                    log.warning("C-FIND on %s: answer cut at %d matches (PACSBOX_SEARCH_MAX_RESULTS)", remote.name, limit)
                 matches.append(found)
-            elif status != 0:
+            elif status not in (0x0000, 0xFE00):
                 raise Unavailable(f"C-FIND on {remote.name!r} answered 0x{status:04X}")
-    return matches
+    return matches[:limit]
 
 
 def _follow(

@@ -74,3 +74,26 @@ def test_required_client_certificate(tmp_path: Path, postgres: TemporaryPostgres
         assert trusted.returncode == 0, trusted.stderr
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_scu_echo_over_tls(tls: tuple[DicomPacs, Path, Path], verify: bool) -> None:
+    """pacsbox as a DICOM TLS client (of its own TLS port): its certificate is checked against trusted.crt."""
+    server, _, _ = tls
+    server.add_remote("self-tls", "PACSBOX", server.tls_port, UseDicomTls=True, VerifyServerCertificate=verify)
+    answer = server.http.post("/modalities/self-tls/echo")
+    assert answer.status_code == 200, answer.text
+
+
+def test_scu_refuses_a_tls_server_whose_certificate_does_not_name_it(tls: tuple[DicomPacs, Path, Path]) -> None:
+    server, _, _ = tls
+    server.add_remote("self-other-name", "PACSBOX", server.tls_port, Host="127.0.0.2", UseDicomTls=True)
+    answer = server.http.post("/modalities/self-other-name/echo")
+    assert answer.status_code == 503 and "self-other-name" in answer.json()["error"]
+
+
+def test_scu_names_a_host_that_does_not_resolve(tls: tuple[DicomPacs, Path, Path]) -> None:
+    server, _, _ = tls
+    server.add_remote("nowhere", "PACSBOX", server.tls_port, Host="pacs.nowhere.invalid")
+    answer = server.http.post("/modalities/nowhere/echo")
+    assert answer.status_code == 503 and "pacs.nowhere.invalid" in answer.json()["error"]
