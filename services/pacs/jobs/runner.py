@@ -54,12 +54,18 @@ class JobControl:
         if percent != self._percent:
             self._percent = percent
             snapshot = json.dumps(self.content)
-            asyncio.run_coroutine_threadsafe(_update(self.public_id, progress=percent, content=snapshot), self.loop)
+            # only while running: a late report must not overwrite the final state
+            still_running = _job(self.public_id) & (Job.state == JobState.RUNNING.value)
+            asyncio.run_coroutine_threadsafe(_set(still_running, progress=percent, content=snapshot), self.loop)
 
 
-async def _update(public_id: str, **values: Any) -> None:
-    columns = {getattr(Job, key): value for key, value in values.items()}
-    await Job.update(columns).where(Job.public_id == public_id)
+async def _set(where: Any, **values: Any) -> None:
+    """Write job columns by name on the rows `where` selects."""
+    await Job.update({getattr(Job, key): value for key, value in values.items()}).where(where)
+
+
+def _job(public_id: str) -> Any:
+    return Job.public_id == public_id
 
 
 def _now() -> datetime.datetime:
@@ -113,26 +119,24 @@ class JobRunner:
 
     async def recover(self) -> None:
         """At start: jobs left Pending or Running by a previous process failed."""
-        await Job.update({Job.state: JobState.FAILURE.value, Job.error: "interrupted: pacsbox stopped", Job.completed: _now()}).where(
-            Job.state.is_in([JobState.PENDING.value, JobState.RUNNING.value])
-        )
+        unfinished = Job.state.is_in([JobState.PENDING.value, JobState.RUNNING.value])
+        await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: pacsbox stopped", completed=_now())
 
     async def submit(self, job_type: str, content: dict[str, Any], work: Work) -> str:
         """Record a job and start it; returns its ID."""
         public_id = str(uuid.uuid4())
-        await Job.insert(Job(public_id=public_id, job_type=job_type, state=JobState.PENDING.value, content=json.dumps(content)))
+        job = Job(public_id=public_id, job_type=job_type, state=JobState.PENDING.value, content=json.dumps(content))
+        await Job.insert(job)
         control = JobControl(public_id, asyncio.get_running_loop(), content=dict(content))
         task = asyncio.create_task(self._run(control, work), name=f"job {public_id}")
         self._running[public_id] = (task, control)
         return public_id
 
     async def _run(self, control: JobControl, work: Work) -> None:
-        await _update(control.public_id, state=JobState.RUNNING.value)
+        await _set(_job(control.public_id), state=JobState.RUNNING.value)
         state, error, result = JobState.SUCCESS, "", control.content
         try:
             result = await work(control)
-            if control.cancel.is_set():
-                state, error = JobState.FAILURE, "cancelled"
         except PacsboxError as failure:
             state, error = JobState.FAILURE, failure.message
         except Exception as failure:  # a job never takes the process down; its row says what happened
@@ -140,8 +144,10 @@ class JobRunner:
             state, error = JobState.FAILURE, f"internal error: {failure}"
         finally:
             self._running.pop(control.public_id, None)
-        await _update(
-            control.public_id, state=state.value, error=error, content=json.dumps(result),
+        if control.cancel.is_set():
+            state, error = JobState.FAILURE, "cancelled"
+        await _set(
+            _job(control.public_id), state=state.value, error=error, content=json.dumps(result),
             completed=_now(), **({"progress": 100} if state is JobState.SUCCESS else {}),
         )
 
@@ -165,7 +171,7 @@ class JobRunner:
         if running is None:
             raise Conflict(f"job {public_id} already ended ({row['state']})")
         running[1].cancel.set()
-        await _update(public_id, cancel_requested=True)
+        await _set(_job(public_id), cancel_requested=True)
 
     async def stop(self) -> None:
         """At shutdown: cancel every job and wait for it to record its end."""
