@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +16,30 @@ from tests.support.postgres import TemporaryPostgres
 pytestmark = pytest.mark.db
 
 
-def tls_pacs(folder: Path, postgres: TemporaryPostgres | None, **env: str) -> tuple[DicomPacs, Path, Path]:
-    """A pacs with DICOM TLS; returns it, the CA file and a folder holding a client key and certificate."""
-    ca = issue_test_certs(folder / "certs", client=folder / "client")
-    return DicomPacs(folder, {**database_env(postgres), **env}, tls=True).start(), ca, folder / "client"
+@pytest.fixture(scope="module")
+def pki_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two independent test PKIs (RSA 3072 keys take a while: made once): `ours` and a `stranger`'s."""
+    sets = {}
+    for name in ("ours", "stranger"):
+        folder = tmp_path_factory.mktemp(name)
+        issue_test_certs(folder / "certs", client=folder / "client")
+        sets[name] = folder
+    return sets
+
+
+def tls_pacs(
+    folder: Path, pki: Path, postgres: TemporaryPostgres | None, **env: str
+) -> tuple[DicomPacs, Path, Path]:
+    """A pacs with DICOM TLS and the certificates of `pki`; returns it, the CA file and the client folder."""
+    shutil.copytree(pki / "certs", folder / "certs", copy_function=shutil.copy2)
+    return DicomPacs(folder, {**database_env(postgres), **env}, tls=True).start(), pki / "certs" / "ca.crt", pki / "client"
 
 
 @pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPostgres | None) -> Iterator[tuple[DicomPacs, Path, Path]]:
-    server, ca, client = tls_pacs(tmp_path_factory.mktemp("tls"), postgres)
+def tls(
+    tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPostgres | None, pki_sets: dict[str, Path]
+) -> Iterator[tuple[DicomPacs, Path, Path]]:
+    server, ca, client = tls_pacs(tmp_path_factory.mktemp("tls"), pki_sets["ours"], postgres)
     try:
         yield server, ca, client
     finally:
@@ -46,9 +62,9 @@ def test_store_over_anonymous_tls_lands_in_index(tls: tuple[DicomPacs, Path, Pat
     assert server.count_instances(datasets[0].StudyInstanceUID) == 2
 
 
-def test_client_refuses_a_server_it_cannot_verify(tls: tuple[DicomPacs, Path, Path], tmp_path: Path) -> None:
+def test_client_refuses_a_server_it_cannot_verify(tls: tuple[DicomPacs, Path, Path], pki_sets: dict[str, Path]) -> None:
     server, _, _ = tls
-    other_ca = issue_test_certs(tmp_path / "other")
+    other_ca = pki_sets["stranger"] / "certs" / "ca.crt"
     result = dcmtk("echoscu", "+tla", "+cf", other_ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
     assert result.returncode != 0
 
@@ -59,16 +75,17 @@ def test_plain_port_is_not_tls(tls: tuple[DicomPacs, Path, Path]) -> None:
     assert dcmtk("echoscu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.dicom_port).returncode != 0
 
 
-def test_required_client_certificate(tmp_path: Path, postgres: TemporaryPostgres | None) -> None:
-    server, ca, client = tls_pacs(tmp_path, postgres, PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT="true")
+def test_required_client_certificate(
+    tmp_path: Path, postgres: TemporaryPostgres | None, pki_sets: dict[str, Path]
+) -> None:
+    server, ca, client = tls_pacs(tmp_path, pki_sets["ours"], postgres, PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT="true")
     try:
         anonymous = dcmtk("echoscu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
         assert anonymous.returncode != 0
-        stranger = issue_test_certs(tmp_path / "stranger", client=tmp_path / "stranger-client")
-        untrusted = dcmtk("echoscu", "+tls", tmp_path / "stranger-client" / "client.key",
-                          tmp_path / "stranger-client" / "client.crt", "+cf", ca,
+        stranger = pki_sets["stranger"] / "client"
+        untrusted = dcmtk("echoscu", "+tls", stranger / "client.key", stranger / "client.crt", "+cf", ca,
                           "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
-        assert untrusted.returncode != 0 and stranger.is_file()
+        assert untrusted.returncode != 0
         trusted = dcmtk("echoscu", "+tls", client / "client.key", client / "client.crt", "+cf", ca,
                         "-aec", "PACSBOX", "127.0.0.1", server.tls_port)
         assert trusted.returncode == 0, trusted.stderr
