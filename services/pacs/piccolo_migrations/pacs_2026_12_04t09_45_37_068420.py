@@ -10,7 +10,7 @@ from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-04T09:45:37:068420"
 VERSION = "1.38.0"
-DESCRIPTION = ""
+DESCRIPTION = "Remote DICOM servers (modalities) and jobs"
 
 
 async def forwards():
