@@ -142,6 +142,22 @@ class DicomSettings:
     """DIMSE listening port (0 disables the listener)."""
     tls_port: int = setting("DICOM_TLS_PORT", 2762)
     """DICOM TLS listening port (0 disables it)."""
+    store_from_anyone: bool = setting("DICOM_STORE_FROM_ANYONE", True)
+    """Any calling AE may C-ECHO and C-STORE (else only AEs in the remote servers table)."""
+    retrieve_from_anyone: bool = setting("DICOM_RETRIEVE_FROM_ANYONE", False)
+    """Any calling AE may C-FIND, C-MOVE and C-GET (else only AEs in the remote servers table)."""
+    max_associations: int = setting("DICOM_MAX_ASSOCIATIONS", 10)
+    """Associations served at once; more are rejected (transient, local limit exceeded)."""
+    acse_timeout: float = setting("DICOM_ACSE_TIMEOUT", 30.0)
+    """Seconds to wait for association negotiation and release messages."""
+    dimse_timeout: float = setting("DICOM_DIMSE_TIMEOUT", 60.0)
+    """Seconds to wait for a DIMSE message (a request, a response, a dataset)."""
+    network_timeout: float = setting("DICOM_NETWORK_TIMEOUT", 60.0)
+    """Seconds without any network traffic after which an association is aborted."""
+    max_pdu_size: int = setting("DICOM_MAX_PDU_SIZE", 256 * 1024)
+    """Largest P-DATA PDU peers may send us (bytes; 0: unlimited)."""
+    tls_require_client_cert: bool = setting("DICOM_TLS_REQUIRE_CLIENT_CERT", False)
+    """DICOM TLS peers must present a certificate signed by one in certs/trusted.crt."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ DICOMweb at `/pacs/`, WADO-URI at `/wado` and the explorer at `/app/`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,7 +19,9 @@ from pacsbox.core.app import make_app
 from pacsbox.core.db import close_engine, open_engine
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb import DICOMWEB_ROUTES
+from pacsbox.pacs.dimse import DicomListener
 from pacsbox.pacs.explorer import EXPLORER_ROUTES
+from pacsbox.pacs.jobs import JobRunner
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.rest import REST_ROUTES
 from pacsbox.pacs.store import InstanceStore
@@ -30,6 +33,8 @@ __all__ = ["create_app"]
 def create_app(settings: Settings) -> Litestar:
     engine = SCHEMA.bind(settings)
     store = InstanceStore.from_settings(settings)
+    listener = DicomListener(settings, store)
+    jobs = JobRunner()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -37,7 +42,13 @@ def create_app(settings: Settings) -> Litestar:
         try:
             await SCHEMA.upgrade()
             await store.reconcile()
-            yield
+            await jobs.recover()
+            listener.start(asyncio.get_running_loop())
+            try:
+                yield
+            finally:
+                await jobs.stop()
+                await asyncio.to_thread(listener.stop)
         finally:
             await close_engine(engine)
 
@@ -50,6 +61,10 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[*REST_ROUTES, *DICOMWEB_ROUTES, *EXPLORER_ROUTES],
         health=health,
         lifespan=[lifespan],
-        dependencies={"store": Provide(lambda: store, sync_to_thread=False, use_cache=True)},
-        state={"store": store},
+        dependencies={
+            "store": Provide(lambda: store, sync_to_thread=False, use_cache=True),
+            "jobs": Provide(lambda: jobs, sync_to_thread=False, use_cache=True),
+            "listener": Provide(lambda: listener, sync_to_thread=False, use_cache=True),
+        },
+        state={"store": store, "jobs": jobs, "listener": listener},
     )

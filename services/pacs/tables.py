@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     BigInt,
+    Boolean,
     ForeignKey,
     Integer,
     OnDelete,
@@ -22,7 +23,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-__all__ = ["Change", "Instance", "Patient", "Series", "Study", "TABLES"]
+__all__ = ["Change", "Instance", "Job", "Modality", "Patient", "Series", "Study", "TABLES"]
 
 
 class Patient(Table, tablename="patients"):
@@ -99,4 +100,39 @@ class Change(Table, tablename="changes"):
     date = Timestamptz(default=TimestamptzNow())
 
 
-TABLES: tuple[type[Table], ...] = (Patient, Study, Series, Instance, Change)
+class Modality(Table, tablename="modalities"):
+    """A remote DICOM server: where pacsbox sends and retrieves, and who is a "known" AE to the SCP.
+
+    Validated by `pacsbox.pacs.dimse.remotes.RemoteServer` before any write.
+    """
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=64, unique=True, index=True, help_text="the name in /modalities/{name}")
+    aet = Varchar(length=16, index=True)
+    host = Text(help_text="IPv4, IPv6 or DNS name")
+    port = Integer()
+    listen_port = Integer(null=True, default=None, help_text="our port its C-MOVE sub-associations reach; null: PACSBOX_DICOM_PORT")
+    retrieve_mode = Varchar(length=8, default="C-MOVE", help_text="C-MOVE or C-GET")
+    transfer_syntax = Varchar(length=64, default="", help_text="preferred transfer syntax UID; empty: as stored")
+    charset = Varchar(length=64, default="ISO_IR 192", help_text="SpecificCharacterSet of queries sent")
+    description = Text(default="")
+    tls = Boolean(default=False)
+    verify_cert = Boolean(default=True, help_text="with TLS: check its certificate against certs/trusted.crt")
+
+
+class Job(Table, tablename="jobs"):
+    """Long work (retrieve, send) with progress, run by `pacsbox.pacs.jobs`."""
+
+    id = Serial(primary_key=True)
+    public_id = Varchar(length=36, unique=True, index=True)
+    job_type = Varchar(length=32)
+    state = Varchar(length=16, default="Pending", help_text="Pending, Running, Success, Failure")
+    progress = Integer(default=0, help_text="percent")
+    content = Text(default="{}", help_text="JSON: what the job does and what it did")
+    error = Text(default="")
+    cancel_requested = Boolean(default=False)
+    created = Timestamptz(default=TimestamptzNow())
+    completed = Timestamptz(null=True, default=None)
+
+
+TABLES: tuple[type[Table], ...] = (Patient, Study, Series, Instance, Change, Modality, Job)

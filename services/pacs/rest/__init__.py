@@ -11,7 +11,9 @@ from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
 from pacsbox.pacs.rest.changes import get_changes
 from pacsbox.pacs.rest.find import tools_find
 from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
+from pacsbox.pacs.rest.jobs import JOB_ROUTES
 from pacsbox.pacs.rest.lookup import tools_lookup
+from pacsbox.pacs.rest.modalities import MODALITY_ROUTES
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
@@ -24,8 +26,10 @@ FAMILIES = [
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
     [get_changes],
+    MODALITY_ROUTES,
+    JOB_ROUTES,
 ]
-"""Route handlers by family: system, upload, resources, instances, archive, tools, changes."""
+"""Route handlers by family: system, upload, resources, instances, archive, tools, changes, modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pacsbox.core.errors import NotFound
+from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.tables import Instance
 
-__all__ = ["StoredInstance", "find_instance_by_id", "find_instances"]
+__all__ = ["StoredInstance", "find_instance_by_id", "find_instances", "find_instances_of"]
 
 _COLUMNS = (
     "i.public_id, i.sop_uid, i.sop_class_uid, i.transfer_syntax, i.path, i.file_size, i.checksum,"
@@ -85,6 +86,23 @@ async def find_instance_by_id(storage_root: Path, public_id: str, *, with_metada
     if not rows:
         raise NotFound(f"Instance {public_id} is not stored here")
     return _stored(storage_root, rows[0])
+
+
+_ID_COLUMN = {Level.PATIENT: "p.public_id", Level.STUDY: "t.public_id", Level.SERIES: "s.public_id", Level.INSTANCE: "i.public_id"}
+
+
+async def find_instances_of(storage_root: Path, level: Level, public_ids: list[str]) -> list[StoredInstance]:
+    """Instances of resources named by Orthanc ID (C-MOVE, C-GET, send jobs), in series then instance order."""
+    if not public_ids:
+        return []
+    placeholders = ", ".join("{}" for _ in public_ids)
+    join = " JOIN patients p ON t.patient = p.id" if level is Level.PATIENT else ""
+    rows = await Instance.raw(
+        f"SELECT {_COLUMNS}{_FROM}{join} WHERE {_ID_COLUMN[level]} IN ({placeholders})"
+        " ORDER BY s.series_number, s.series_uid, i.instance_number, i.sop_uid",
+        *public_ids,
+    )
+    return [_stored(storage_root, r) for r in rows]
 
 
 def _stored(storage_root: Path, r: dict) -> StoredInstance:

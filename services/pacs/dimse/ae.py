@@ -1,0 +1,129 @@
+"""Our Application Entity: presentation contexts, TLS contexts and the listeners.
+
+The SCP accepts every storage SOP class pynetdicom knows in every transfer
+syntax it knows (uncompressed, deflated, JPEG family, JPEG-LS, JPEG 2000,
+HTJ2K, RLE, MPEG/HEVC), Verification, and Patient Root and Study Root
+FIND/MOVE/GET. Storage contexts accept the SCP role a C-GET requestor asks
+for (PS3.7 D.3.3.4), so C-GET sub-operations flow back on the same association.
+
+DICOM TLS (PS3.15 B.1) uses the wizard's `certs/server.crt` + `server.key`;
+peers are verified against `certs/trusted.crt`, and required to present a
+certificate when `PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from pathlib import Path
+
+from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, AllStoragePresentationContexts, evt
+from pynetdicom.presentation import PresentationContext, build_context
+from pynetdicom.sop_class import (  # type: ignore[attr-defined]
+    PatientRootQueryRetrieveInformationModelFind,
+    PatientRootQueryRetrieveInformationModelGet,
+    PatientRootQueryRetrieveInformationModelMove,
+    StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelGet,
+    StudyRootQueryRetrieveInformationModelMove,
+    Verification,
+)
+from pynetdicom.transport import ThreadedAssociationServer
+
+from pacsbox.core.errors import SettingsError
+from pacsbox.core.settings import DicomSettings, Settings
+
+__all__ = [
+    "FIND_MODELS",
+    "GET_MODELS",
+    "MOVE_MODELS",
+    "QUERY_RETRIEVE",
+    "STORAGE_CLASSES",
+    "client_ssl_context",
+    "make_ae",
+    "server_ssl_context",
+    "start_server",
+]
+
+log = logging.getLogger(__name__)
+
+FIND_MODELS = (PatientRootQueryRetrieveInformationModelFind, StudyRootQueryRetrieveInformationModelFind)
+MOVE_MODELS = (PatientRootQueryRetrieveInformationModelMove, StudyRootQueryRetrieveInformationModelMove)
+GET_MODELS = (PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetrieveInformationModelGet)
+QUERY_RETRIEVE = frozenset(str(uid) for uid in (*FIND_MODELS, *MOVE_MODELS, *GET_MODELS))
+"""SOP classes only known AEs may use (unless PACSBOX_DICOM_RETRIEVE_FROM_ANYONE)."""
+STORAGE_CLASSES = tuple(str(cx.abstract_syntax) for cx in AllStoragePresentationContexts)
+
+
+def make_ae(dicom: DicomSettings) -> AE:
+    """An AE with our title, timeouts and limits, and no contexts yet."""
+    ae = AE(ae_title=dicom.aet)
+    ae.maximum_associations = dicom.max_associations
+    ae.acse_timeout = dicom.acse_timeout
+    ae.dimse_timeout = dicom.dimse_timeout
+    ae.network_timeout = dicom.network_timeout
+    ae.maximum_pdu_size = dicom.max_pdu_size
+    return ae
+
+
+def scp_contexts(*, query_retrieve: bool = True) -> list[PresentationContext]:
+    """What the SCP accepts: Verification, every storage class in every syntax, and Q/R when asked."""
+    contexts = [build_context(Verification, ALL_TRANSFER_SYNTAXES)]
+    for uid in STORAGE_CLASSES:
+        context = build_context(uid, ALL_TRANSFER_SYNTAXES)
+        context.scp_role, context.scu_role = True, False
+        contexts.append(context)
+    if query_retrieve:
+        contexts += [build_context(uid) for uid in (*FIND_MODELS, *MOVE_MODELS, *GET_MODELS)]
+    return contexts
+
+
+def _certs(settings: Settings) -> tuple[Path, Path, Path]:
+    certs = settings.paths.certs_dir
+    return certs / "server.crt", certs / "server.key", certs / "trusted.crt"
+
+
+def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The DICOM TLS server context, or None when the wizard's certificate is missing."""
+    crt, key, trusted = _certs(settings)
+    if not (crt.is_file() and key.is_file()):
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(crt, key)
+    if trusted.is_file():
+        context.load_verify_locations(cafile=str(trusted))
+        context.verify_mode = ssl.CERT_REQUIRED if settings.dicom.tls_require_client_cert else ssl.CERT_OPTIONAL
+    elif settings.dicom.tls_require_client_cert:
+        raise FileNotFoundError(f"{trusted}: needed to check client certificates (PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT)")
+    return context
+
+
+def client_ssl_context(settings: Settings, *, verify: bool) -> ssl.SSLContext:
+    """The context pacsbox connects to a TLS remote with; our certificate is offered as the client's."""
+    crt, key, trusted = _certs(settings)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if verify:
+        if not trusted.is_file():
+            raise SettingsError(f"{trusted} is missing: pacsbox cannot verify DICOM TLS peers")
+        context.load_verify_locations(cafile=str(trusted))
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if crt.is_file() and key.is_file():
+        context.load_cert_chain(crt, key)
+    return context
+
+
+def start_server(
+    ae: AE, port: int, handlers: list[tuple[evt.EventType, object, list[object]]],
+    contexts: list[PresentationContext], ssl_context: ssl.SSLContext | None = None,
+) -> ThreadedAssociationServer:
+    """Listen on all interfaces at `port` (non-blocking); stop it with `.shutdown()`."""
+    server = ae.start_server(
+        ("0.0.0.0", port), block=False, evt_handlers=handlers,  # type: ignore[arg-type]
+        ssl_context=ssl_context, contexts=contexts,
+    )
+    log.info("DICOM%s listening on port %d as %s", " TLS" if ssl_context else "", port, ae.ae_title)
+    return server  # type: ignore[return-value]

@@ -1,0 +1,113 @@
+"""C-FIND/C-MOVE/C-GET identifiers read as the shared `SearchQuery`, and matches written back as identifiers.
+
+PS3.4 C.2.2.1: a key with a value is matched, an empty key asks for the
+attribute to be returned. Keys pacsbox does not index are returned when the
+stored metadata holds them, and not matched (PS3.4 C.2.2.1.1 allows an SCP not
+to match optional keys). The matching itself is the QIDO-RS matcher.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydicom.datadict import dictionary_VR
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
+from pacsbox.core.errors import BadRequest
+from pacsbox.pacs.search import ATTRIBUTES, Filter, Match, SearchQuery, dicom_json, parse_field
+from pacsbox.pacs.search.attributes import LEVEL_DEPTH
+from pacsbox.pacs.store.ids import Level
+
+__all__ = ["LEVELS", "identifier_dataset", "parse_identifier", "query_level", "request_identifier"]
+
+LEVELS = {"PATIENT": Level.PATIENT, "STUDY": Level.STUDY, "SERIES": Level.SERIES, "IMAGE": Level.INSTANCE}
+_LEVEL_NAMES = {level: name for name, level in LEVELS.items()}
+_QUERY_RETRIEVE_LEVEL = 0x00080052
+_SPECIFIC_CHARACTER_SET = 0x00080005
+_UIDS = {Level.PATIENT: 0x00100020, Level.STUDY: 0x0020000D, Level.SERIES: 0x0020000E, Level.INSTANCE: 0x00080018}
+"""The unique key of each level (PS3.4 C.6.1.1 / C.6.2.1); PatientID for patients."""
+_SKIPPED = {_QUERY_RETRIEVE_LEVEL, _SPECIFIC_CHARACTER_SET}
+
+
+def _vr(tag: int) -> str:
+    if tag in ATTRIBUTES:
+        return ATTRIBUTES[tag].vr
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return ""
+
+
+def query_level(identifier: Dataset) -> Level:
+    """Raises: BadRequest when QueryRetrieveLevel is missing or unknown."""
+    name = str(identifier.get("QueryRetrieveLevel", "")).strip().upper()
+    if name not in LEVELS:
+        raise BadRequest(f"QueryRetrieveLevel {name!r}: expected PATIENT, STUDY, SERIES or IMAGE")
+    return LEVELS[name]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (MultiValue, list, tuple)):
+        return "\\".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def parse_identifier(identifier: Dataset, max_results: int) -> tuple[SearchQuery, tuple[int, ...]]:
+    """The query an identifier asks, and the tags to return (the identifier's keys, in order).
+
+    Raises:
+        BadRequest: no valid QueryRetrieveLevel, or a value the matcher refuses.
+    """
+    level = query_level(identifier)
+    filters, tags = [], []
+    for element in identifier:
+        tag = int(element.tag)
+        if tag in _SKIPPED or element.VR == "SQ" or element.tag.is_private:
+            continue
+        tags.append(tag)
+        value = _text(element.value).strip()
+        attribute = ATTRIBUTES.get(tag)
+        if value and value != "*" and attribute and not attribute.computed and LEVEL_DEPTH[attribute.level] <= LEVEL_DEPTH[level]:
+            filters.append(Filter(attribute, value, element.keyword or f"{tag:08X}"))
+    unique = _UIDS[level]
+    if unique not in tags:
+        tags.append(unique)
+    return SearchQuery(level=level, filters=tuple(filters), limit=max_results), tuple(tags)
+
+
+def identifier_dataset(match: Match, tags: tuple[int, ...], retrieve_aet: str) -> Dataset:
+    """The C-FIND response identifier of one match: the asked keys, valued where known."""
+    json = dicom_json(match, tags)
+    json.pop(f"{_SPECIFIC_CHARACTER_SET:08X}", None)
+    for tag in tags:
+        if f"{tag:08X}" not in json and (vr := _vr(tag)):
+            json[f"{tag:08X}"] = {"vr": vr}
+    ds = Dataset.from_json(json)
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    ds.QueryRetrieveLevel = _LEVEL_NAMES[match.level]
+    ds.RetrieveAETitle = retrieve_aet
+    return ds
+
+
+def request_identifier(level: Level, keys: dict[str, Any], *, returned: tuple[int, ...] = ()) -> Dataset:
+    """An identifier to send to a remote server: QueryRetrieveLevel, the `keys` (keyword or tag -> value),
+    and `returned` tags asked with empty values.
+
+    Raises:
+        BadRequest: a key that names no DICOM attribute, or a value that is not text.
+    """
+    ds = Dataset()
+    ds.QueryRetrieveLevel = _LEVEL_NAMES[level]
+    for tag in returned:
+        if (vr := _vr(tag)) and vr != "SQ":
+            ds.add_new(tag, vr, None)
+    for name, value in keys.items():
+        field = parse_field(name)
+        vr = _vr(field.tag) if field else ""
+        if field is None or not vr or vr == "SQ":
+            raise BadRequest(f"Query: {name!r} is not a DICOM keyword or tag of a single value")
+        if not isinstance(value, (str, int)):
+            raise BadRequest(f"Query: {name} must be text, got {value!r}")
+        ds.add_new(field.tag, vr, str(value) if str(value) else None)
+    return ds

@@ -1,0 +1,183 @@
+"""Jobs: long work (retrieve, send) run as tasks on the app's loop, recorded in the `jobs` table.
+
+A job's state moves Pending -> Running -> Success or Failure. Its work runs in
+a worker thread (pynetdicom blocks) and reports progress through a
+`JobControl`; `POST /jobs/{id}/cancel` sets the control's event, which the
+work checks between instances (and turns into a C-CANCEL). A job still
+running when the process stops is marked failed at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pacsbox.core.errors import Conflict, NotFound, PacsboxError
+from pacsbox.pacs.tables import Job
+
+__all__ = ["JobControl", "JobRunner", "JobState", "get_job", "job_json", "list_jobs"]
+
+log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    """Orthanc's job states that pacsbox uses."""
+
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCESS = "Success"
+    FAILURE = "Failure"
+
+
+@dataclass
+class JobControl:
+    """What a job's work sees: the cancel event, and a progress report safe to call from any thread."""
+
+    public_id: str
+    loop: asyncio.AbstractEventLoop
+    cancel: threading.Event = field(default_factory=threading.Event)
+    content: dict[str, Any] = field(default_factory=dict)
+    _percent: int = -1
+
+    def report(self, done: int, total: int, **content: Any) -> None:
+        """Record progress (`done` of `total`) and extra content; written to the table when the percent changes."""
+        self.content.update(content)
+        percent = int(100 * done / total) if total else 0
+        if percent != self._percent:
+            self._percent = percent
+            snapshot = json.dumps(self.content)
+            # only while running: a late report must not overwrite the final state
+            still_running = _job(self.public_id) & (Job.state == JobState.RUNNING.value)
+            asyncio.run_coroutine_threadsafe(_set(still_running, progress=percent, content=snapshot), self.loop)
+
+
+async def _set(where: Any, **values: Any) -> None:
+    """Write job columns by name on the rows `where` selects."""
+    await Job.update({getattr(Job, key): value for key, value in values.items()}).where(where)
+
+
+def _job(public_id: str) -> Any:
+    return Job.public_id == public_id
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _time(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value.strftime("%Y%m%dT%H%M%S")
+
+
+def job_json(row: dict[str, Any]) -> dict[str, Any]:
+    """Orthanc's job JSON (`GET /jobs/{id}`)."""
+    return {
+        "ID": row["public_id"],
+        "Type": row["job_type"],
+        "State": row["state"],
+        "Progress": row["progress"],
+        "CreationTime": _time(row["created"]),
+        "CompletionTime": _time(row["completed"]),
+        "ErrorDescription": row["error"],
+        "CancelRequested": bool(row["cancel_requested"]),
+        "Content": json.loads(row["content"] or "{}"),
+    }
+
+
+async def get_job(public_id: str) -> dict[str, Any]:
+    """Orthanc's JSON of one job. Raises: NotFound."""
+    row = await Job.select().where(Job.public_id == public_id).first()
+    if row is None:
+        raise NotFound(f"no job {public_id}")
+    return job_json(row)
+
+
+async def list_jobs() -> list[dict[str, Any]]:
+    """Every job, oldest first."""
+    return [job_json(row) for row in await Job.select().order_by(Job.id)]
+
+
+Work = Callable[[JobControl], Awaitable[dict[str, Any]]]
+
+
+class JobRunner:
+    """Submits, tracks and cancels the jobs of this process."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, tuple[asyncio.Task[None], JobControl]] = {}
+
+    async def recover(self) -> None:
+        """At start: jobs left Pending or Running by a previous process failed."""
+        unfinished = Job.state.is_in([JobState.PENDING.value, JobState.RUNNING.value])
+        await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: pacsbox stopped", completed=_now())
+
+    async def submit(self, job_type: str, content: dict[str, Any], work: Work) -> str:
+        """Record a job and start it; returns its ID."""
+        public_id = str(uuid.uuid4())
+        job = Job(public_id=public_id, job_type=job_type, state=JobState.PENDING.value, content=json.dumps(content))
+        await Job.insert(job)
+        control = JobControl(public_id, asyncio.get_running_loop(), content=dict(content))
+        task = asyncio.create_task(self._run(control, work), name=f"job {public_id}")
+        self._running[public_id] = (task, control)
+        return public_id
+
+    async def _run(self, control: JobControl, work: Work) -> None:
+        await _set(_job(control.public_id), state=JobState.RUNNING.value)
+        state, error, result = JobState.SUCCESS, "", control.content
+        try:
+            result = await work(control)
+        except PacsboxError as failure:
+            state, error = JobState.FAILURE, failure.message
+        except Exception as failure:  # a job never takes the process down; its row says what happened
+            log.exception("job %s failed", control.public_id)
+            state, error = JobState.FAILURE, f"internal error: {failure}"
+        finally:
+            self._running.pop(control.public_id, None)
+        if control.cancel.is_set():
+            state, error = JobState.FAILURE, "cancelled"
+        await _set(
+            _job(control.public_id), state=state.value, error=error, content=json.dumps(result),
+            completed=_now(), **({"progress": 100} if state is JobState.SUCCESS else {}),
+        )
+
+    async def wait(self, public_id: str) -> None:
+        """Until the job ends (the `Synchronous` option of Orthanc's job routes)."""
+        running = self._running.get(public_id)
+        if running is not None:
+            await asyncio.shield(running[0])
+
+    async def cancel(self, public_id: str) -> None:
+        """Ask a job to stop.
+
+        Raises:
+            NotFound: no such job.
+            Conflict: the job already ended.
+        """
+        row = await Job.select(Job.state).where(Job.public_id == public_id).first()
+        if row is None:
+            raise NotFound(f"no job {public_id}")
+        running = self._running.get(public_id)
+        if running is None:
+            raise Conflict(f"job {public_id} already ended ({row['state']})")
+        running[1].cancel.set()
+        await _set(_job(public_id), cancel_requested=True)
+
+    async def stop(self) -> None:
+        """At shutdown: cancel every job and wait for it to record its end."""
+        tasks = []
+        for task, control in list(self._running.values()):
+            control.cancel.set()
+            tasks.append(task)
+        if tasks:
+            await asyncio.wait(tasks, timeout=30)

@@ -1,0 +1,157 @@
+"""C-FIND, C-MOVE and C-GET from dcmtk's findscu, movescu and getscu."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+
+from tests.support.dicom import make_series
+from tests.support.dimse import DicomPacs, dcmtk, sop_uids, write_files
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+def study(scp: DicomPacs, tmp_path_factory: pytest.TempPathFactory) -> list[Dataset]:
+    """Two series (CT 3 slices, MR 2) of one study, stored through storescu."""
+    ct = list(make_series(3, patient_name="Query^Retrieve", accession_number="QR-1", modality="CT"))
+    mr = list(make_series(
+        2, patient_name="Query^Retrieve", patient_id=ct[0].PatientID, study_uid=ct[0].StudyInstanceUID,
+        modality="MR", series_number=2, accession_number="QR-1",
+    ))
+    files = write_files(ct + mr, tmp_path_factory.mktemp("qr"))
+    result = dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files)
+    assert result.returncode == 0, result.stderr
+    return ct + mr
+
+
+def findscu(scp: DicomPacs, model: str, *keys: str, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    args = ["findscu", model, "-aec", "PACSBOX", *extra]
+    for key in keys:
+        args += ["-k", key]
+    return dcmtk(*args, "127.0.0.1", scp.dicom_port)
+
+
+def responses(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The identifiers findscu printed, one string each."""
+    return re.split(r"Find Response: \d+ \(Pending\)", result.stderr + result.stdout)[1:]
+
+
+def test_find_patient_level_patient_root(scp: DicomPacs, study: list[Dataset]) -> None:
+    result = findscu(scp, "-P", "QueryRetrieveLevel=PATIENT", f"PatientID={study[0].PatientID}", "PatientName",
+                     "NumberOfPatientRelatedStudies")
+    assert result.returncode == 0, result.stderr
+    [answer] = responses(result)
+    assert "Query^Retrieve" in answer and re.search(r"\(0020,1200\) IS \[1 ?\]", answer)
+
+
+def test_find_study_level_by_name_wildcard_and_accession(scp: DicomPacs, study: list[Dataset]) -> None:
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Query^Retr*", "AccessionNumber=QR-1",
+                     "StudyInstanceUID", "ModalitiesInStudy", "NumberOfStudyRelatedInstances")
+    assert result.returncode == 0, result.stderr
+    [answer] = responses(result)
+    assert study[0].StudyInstanceUID in answer
+    assert "CT\\MR" in answer and re.search(r"\(0020,1208\) IS \[5 ?\]", answer)
+
+
+def test_find_series_level_by_modality(scp: DicomPacs, study: list[Dataset]) -> None:
+    result = findscu(scp, "-S", "QueryRetrieveLevel=SERIES", f"StudyInstanceUID={study[0].StudyInstanceUID}",
+                     "Modality=MR", "SeriesInstanceUID", "NumberOfSeriesRelatedInstances")
+    [answer] = responses(result)
+    assert study[3].SeriesInstanceUID in answer and re.search(r"\(0020,1209\) IS \[2 ?\]", answer)
+
+
+def test_find_image_level_returns_keys_outside_the_index(scp: DicomPacs, study: list[Dataset]) -> None:
+    result = findscu(scp, "-S", "QueryRetrieveLevel=IMAGE", f"StudyInstanceUID={study[0].StudyInstanceUID}",
+                     f"SeriesInstanceUID={study[0].SeriesInstanceUID}", "SOPInstanceUID", "InstanceNumber=2",
+                     "Rows", "SliceThickness")
+    [answer] = responses(result)
+    assert study[1].SOPInstanceUID in answer
+    assert re.search(r"\(0028,0010\) US 64", answer) and "1.25" in answer
+
+
+def test_find_date_range_matches_like_qido(scp: DicomPacs, study: list[Dataset]) -> None:
+    inside = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "StudyDate=20240101-20240131", "PatientName=Query^*",
+                     "StudyInstanceUID")
+    outside = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "StudyDate=20250101-", "PatientName=Query^*",
+                      "StudyInstanceUID")
+    assert len(responses(inside)) == 1 and responses(outside) == []
+
+
+def test_find_honours_c_cancel(scp: DicomPacs, tmp_path: Path) -> None:
+    """findscu cancels after the first match: the answer ends early with status 0xFE00 (cancelled).
+
+    pynetdicom reads an incoming C-CANCEL only when it has no answer left to
+    send, so on a loaded machine a whole answer may go out before the cancel
+    is read: up to three tries.
+    """
+    series = list(make_series(100, patient_name="Cancel^Me", rows=8, columns=8))
+    files = write_files(series, tmp_path)
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    for _ in range(3):
+        result = findscu(scp, "-S", "QueryRetrieveLevel=IMAGE", f"StudyInstanceUID={series[0].StudyInstanceUID}",
+                         "SOPInstanceUID", extra=("-v", "--cancel", "1"))
+        if "Final Find Response (Cancel: MatchingTerminatedDueToCancelRequest)" in result.stderr:
+            break
+    else:
+        pytest.fail("the C-CANCEL was never honoured")
+    assert len(responses(result)) < 100
+
+
+def test_find_from_unknown_ae_is_rejected(scp: DicomPacs) -> None:
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "StudyInstanceUID", extra=("-aet", "STRANGER"))
+    assert result.returncode != 0
+    assert "Calling AE Title Not Recognized" in result.stderr
+    assert "STRANGER" in scp.server.log()
+
+
+def test_move_study_to_known_storescp(scp: DicomPacs, study: list[Dataset], storescp: Path) -> None:
+    result = dcmtk("movescu", "-S", "-aec", "PACSBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=STUDY",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert result.returncode == 0, result.stderr
+    assert sop_uids(storescp) == {ds.SOPInstanceUID for ds in study}
+
+
+def test_move_one_series_reports_its_sub_operations(scp: DicomPacs, study: list[Dataset], storescp: Path) -> None:
+    result = dcmtk("movescu", "-v", "-S", "-aec", "PACSBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=SERIES",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}",
+                   "-k", f"SeriesInstanceUID={study[3].SeriesInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert result.returncode == 0, result.stderr
+    assert sop_uids(storescp) == {study[3].SOPInstanceUID, study[4].SOPInstanceUID}
+    assert "Received Final Move Response (Success)" in result.stderr
+
+
+def test_move_to_unknown_ae_fails_with_move_destination_unknown(scp: DicomPacs, study: list[Dataset]) -> None:
+    result = dcmtk("movescu", "-S", "-aec", "PACSBOX", "-aem", "NOWHERE", "-k", "QueryRetrieveLevel=STUDY",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert "MoveDestinationUnknown" in result.stderr + result.stdout
+    assert "NOWHERE" in scp.server.log()
+
+
+def test_get_instance_and_study(scp: DicomPacs, study: list[Dataset], tmp_path: Path) -> None:
+    one, whole = tmp_path / "one", tmp_path / "whole"
+    one.mkdir(), whole.mkdir()
+    result = dcmtk("getscu", "-S", "-aec", "PACSBOX", "-od", one, "-k", "QueryRetrieveLevel=IMAGE",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}",
+                   "-k", f"SeriesInstanceUID={study[0].SeriesInstanceUID}",
+                   "-k", f"SOPInstanceUID={study[2].SOPInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert result.returncode == 0, result.stderr
+    assert sop_uids(one) == {study[2].SOPInstanceUID}
+    result = dcmtk("getscu", "-S", "-aec", "PACSBOX", "-od", whole, "-k", "QueryRetrieveLevel=STUDY",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert result.returncode == 0, result.stderr
+    assert sop_uids(whole) == {ds.SOPInstanceUID for ds in study}
+    received = pydicom.dcmread(next(whole.iterdir()))
+    assert received.PatientName == "Query^Retrieve"
+
+
+def test_move_with_a_bad_level_fails_cleanly(scp: DicomPacs, study: list[Dataset], storescp: Path) -> None:
+    result = dcmtk("movescu", "-S", "-aec", "PACSBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=FRAME",
+                   "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
+    assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
+    assert list(storescp.iterdir()) == []
