@@ -9,6 +9,7 @@ that fetches it.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path, PurePosixPath
 
 from litestar import MediaType, Response, get
@@ -22,6 +23,9 @@ __all__ = ["ohif_app_config", "ohif_file"]
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 HASHED_CACHE = {"Cache-Control": "public, max-age=86400"}
+MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+               ".json": "application/json", ".css": "text/css", ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+"""Types browsers insist on (module scripts, streamed WebAssembly), whatever the host's mime table says."""
 
 
 def _build(settings: Settings) -> Path:
@@ -50,7 +54,9 @@ async def ohif_file(settings: Settings, path: str = "/") -> Response | File:
     if ".." not in relative.parts and relative.suffix:
         target = (folder / relative).resolve()
         if target.is_file() and target.is_relative_to(folder.resolve()):
-            return File(target, headers=HASHED_CACHE, content_disposition_type="inline")
+            media_type = MEDIA_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
+            return File(target, media_type=media_type or "application/octet-stream", headers=HASHED_CACHE,
+                        content_disposition_type="inline")
         raise NotFound(f"no file /{relative} in the OHIF viewer")
     index = (folder / "index.html").read_text()
     return Response(index, media_type=MediaType.HTML, headers=NO_CACHE)
