@@ -10,9 +10,6 @@ study list shows the phantom only if OHIF sends the token it was given as
 from __future__ import annotations
 
 import secrets
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,25 +18,13 @@ from typing import Any
 import pytest
 
 from tests.integration.viewer.conftest import Phantom
+from tests.support.nginx_front import nginx_config, running_nginx
 from tests.support.ports import free_port
 from tests.support.servers import ServiceProcess
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TOKEN = secrets.token_urlsafe(24)
 
-CONFIG = """\
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/access.log;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    proxy_max_temp_file_size 0;  # workers run as nobody and cannot write under the test's folder
+SERVER = """\
     server {{
         listen 127.0.0.1:{port};
         location /zhiva/ {{
@@ -47,9 +32,7 @@ http {{
             proxy_pass http://127.0.0.1:{pacs}/;
         }}
         location /viewer/ {{ proxy_pass http://127.0.0.1:{viewer}/; }}
-    }}
-}}
-"""
+    }}"""
 
 
 @pytest.fixture(scope="module")
@@ -58,31 +41,11 @@ def front(tmp_path_factory: pytest.TempPathFactory, pacs: ServiceProcess, viewer
     """nginx on a free port in front of the viewer and the pacs; yields its base URL."""
     if ohif_dist is None:
         pytest.skip("the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif)")
-    if not Path(NGINX).exists():
-        pytest.fail("nginx is not installed: make debian-test-tools installs it")
     prefix = tmp_path_factory.mktemp("nginx")
     port = free_port()
-    (prefix / "nginx.conf").write_text(
-        CONFIG.format(prefix=prefix, port=port, token=TOKEN, pacs=pacs.port, viewer=viewer.port)
-    )
-    process = subprocess.Popen([NGINX, "-e", "stderr", "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                                "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"nginx exited: {process.stderr.read() if process.stderr else ''}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("nginx did not listen within 10 s")
-                time.sleep(0.05)
+    server = SERVER.format(port=port, token=TOKEN, pacs=pacs.port, viewer=viewer.port)
+    with running_nginx(prefix, nginx_config(prefix, server), port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_study_list_shows_the_phantom_with_the_token(browser: Any, front: str, phantom: Phantom) -> None:
