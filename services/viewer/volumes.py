@@ -3,26 +3,26 @@
 Every request asks the pacs for the series first (QIDO-RS, as the caller):
 that checks the caller may see it and tells how many instances it holds
 now. The cache key carries that count, so a series that grew is built
-again. Building fetches the metadata, then the frames a few at a time,
-and stacks them off the event loop. Two requests for the same volume
-build it once.
+again. Building reads the metadata (geometry, checked before any pixel
+moves), then the whole series in one WADO-RS request, and stacks the
+slices off the event loop. Two requests for the same volume build it once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import OrderedDict
 
 import anyio.to_thread
+import pydicom
 
 from pacsbox.core.app import Identity
-from pacsbox.core.errors import PayloadTooLarge
+from pacsbox.core.errors import PayloadTooLarge, PixelDataError
 from pacsbox.viewer.pacs_client import PacsClient
-from pacsbox.viewer.render.geometry import Volume, slices_of, stack_volume
+from pacsbox.viewer.render.geometry import Slice, Volume, slices_of, stack_volume
 
 __all__ = ["VolumeCache", "load_volume"]
-
-FRAME_REQUESTS_AT_ONCE = 8
 
 Key = tuple[str, str, int]
 
@@ -100,12 +100,20 @@ async def _build(
         raise PayloadTooLarge(
             f"series {series} makes a volume of {size} bytes, over PACSBOX_VIEWER_MAX_VOLUME_SIZE={max_size}"
         )
-    gate = asyncio.Semaphore(FRAME_REQUESTS_AT_ONCE)
-
-    async def frame(uid: str) -> bytes:
-        async with gate:
-            return await pacs.retrieve_frame(study, series, uid, identity)
-
-    frames = await asyncio.gather(*(frame(s.sop_instance_uid) for s in slices))
+    files = [part async for part in pacs.iter_series(study, series, identity)]
     async with slots:
-        return await anyio.to_thread.run_sync(stack_volume, slices, list(frames))
+        return await anyio.to_thread.run_sync(_stack_files, slices, files)
+
+
+def _stack_files(slices: list[Slice], files: list[bytes]) -> Volume:
+    pixels = dict(_pixel_data(data) for data in files)
+    missing = [s.sop_instance_uid for s in slices if s.sop_instance_uid not in pixels]
+    if missing:
+        raise PixelDataError(f"the pacs sent no pixel data for instance {missing[0]} of the series")
+    return stack_volume(slices, [pixels[s.sop_instance_uid] for s in slices])
+
+
+def _pixel_data(data: bytes) -> tuple[str, bytes]:
+    """SOP Instance UID and native Pixel Data of one Part 10 file."""
+    ds = pydicom.dcmread(io.BytesIO(data), force=True, specific_tags=["SOPInstanceUID", "PixelData"])
+    return str(ds.get("SOPInstanceUID", "")), bytes(ds.get("PixelData") or b"")
