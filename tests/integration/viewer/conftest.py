@@ -29,19 +29,38 @@ def start_viewer(folder: Path, pacs: ServiceProcess, **env: str) -> ServiceProce
     return ServiceProcess("viewer", folder, {"PACSBOX_PACS_URL": pacs.url, **env}).start()
 
 
+@dataclass(frozen=True)
+class OhifBuild:
+    """The OHIF build `scripts/fetch-ohif` made, or why it could not."""
+
+    folder: Path
+    problem: str = ""
+
+    def require(self) -> Path:
+        """The build folder; skips the test, saying why, when the build could not be fetched."""
+        if self.problem:
+            pytest.skip(f"the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif): {self.problem}")
+        return self.folder
+
+
 @pytest.fixture(scope="session")
-def ohif_dist() -> Path | None:
-    """The OHIF build `scripts/fetch-ohif` makes (once; later runs find it), None when it cannot be fetched."""
-    result = subprocess.run([str(ROOT / "scripts" / "fetch-ohif"), "--dest", str(OHIF_DIR)],
-                            capture_output=True, text=True, timeout=600)
-    return OHIF_DIR if result.returncode == 0 else None
+def ohif_build() -> OhifBuild:
+    """Fetch and patch OHIF once (later runs find it in build/ohif)."""
+    try:
+        result = subprocess.run([str(ROOT / "scripts" / "fetch-ohif"), "--dest", str(OHIF_DIR)],
+                                capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return OhifBuild(OHIF_DIR, "no answer within 600 s")
+    if result.returncode != 0:
+        return OhifBuild(OHIF_DIR, (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1])
+    return OhifBuild(OHIF_DIR)
 
 
 @pytest.fixture(scope="module")
-def viewer(tmp_path_factory: pytest.TempPathFactory, pacs: ServiceProcess, ohif_dist: Path | None
+def viewer(tmp_path_factory: pytest.TempPathFactory, pacs: ServiceProcess, ohif_build: OhifBuild
            ) -> Iterator[ServiceProcess]:
-    folder = tmp_path_factory.mktemp("viewer")
-    server = start_viewer(folder, pacs, PACSBOX_VIEWER_OHIF_DIR=str(ohif_dist or folder / "no-ohif"),
+    """A viewer serving build/ohif (its pages answer 503 if the fetch failed), public URL as in the tests."""
+    server = start_viewer(tmp_path_factory.mktemp("viewer"), pacs, PACSBOX_VIEWER_OHIF_DIR=str(ohif_build.folder),
                           PACSBOX_PUBLIC_URL="https://pacs.clinic.test:8443")
     try:
         yield server

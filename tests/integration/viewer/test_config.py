@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.viewer.conftest import start_viewer
+from tests.integration.viewer.conftest import OhifBuild, start_viewer
 from tests.support.servers import ServiceProcess
 
 PUBLIC = "https://pacs.clinic.test:8443"
@@ -37,9 +37,8 @@ def test_server_config_follows_the_url_prefix(tmp_path: Path, pacs: ServiceProce
 
 
 def test_app_config_points_ohif_at_this_pacs_with_the_token_hook(viewer_http: httpx.Client,
-                                                                 ohif_dist: Path | None) -> None:
-    if ohif_dist is None:
-        pytest.skip("the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif)")
+                                                                 ohif_build: OhifBuild) -> None:
+    ohif_build.require()
     answer = viewer_http.get("/app-config.js")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/javascript")
@@ -54,9 +53,8 @@ def test_app_config_points_ohif_at_this_pacs_with_the_token_hook(viewer_http: ht
         assert expected in script, expected
 
 
-def test_ohif_pages_files_and_missing_files(viewer_http: httpx.Client, ohif_dist: Path | None) -> None:
-    if ohif_dist is None:
-        pytest.skip("the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif)")
+def test_ohif_pages_files_and_missing_files(viewer_http: httpx.Client, ohif_build: OhifBuild) -> None:
+    ohif_build.require()
     for page in ("/", "/viewer", "/viewer/dicomweb"):
         answer = viewer_http.get(page, params={"StudyInstanceUIDs": "1.2.3"})
         assert answer.status_code == 200

@@ -12,12 +12,11 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.viewer.conftest import Phantom
+from tests.integration.viewer.conftest import OhifBuild, Phantom
 from tests.support.nginx_front import nginx_config, running_nginx
 from tests.support.ports import free_port
 from tests.support.servers import ServiceProcess
@@ -37,10 +36,9 @@ SERVER = """\
 
 @pytest.fixture(scope="module")
 def front(tmp_path_factory: pytest.TempPathFactory, pacs: ServiceProcess, viewer: ServiceProcess,
-          ohif_dist: Path | None) -> Iterator[str]:
+          ohif_build: OhifBuild) -> Iterator[str]:
     """nginx on a free port in front of the viewer and the pacs; yields its base URL."""
-    if ohif_dist is None:
-        pytest.skip("the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif)")
+    ohif_build.require()
     prefix = tmp_path_factory.mktemp("nginx")
     port = free_port()
     server = SERVER.format(port=port, token=TOKEN, pacs=pacs.port, viewer=viewer.port)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import database_env
-from tests.integration.viewer.conftest import Phantom
+from tests.integration.viewer.conftest import OhifBuild, Phantom
 from tests.support.auth import ADMIN_PASSWORD, write_auth_config
 from tests.support.nginx_front import nginx_config, running_nginx
 from tests.support.ports import free_port
@@ -57,10 +56,9 @@ class SignedFront:
 
 @pytest.fixture(scope="module")
 def signed_front(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPostgres | None, pacs: ServiceProcess,
-                 viewer: ServiceProcess, ohif_dist: Path | None) -> Iterator[SignedFront]:
+                 viewer: ServiceProcess, ohif_build: OhifBuild) -> Iterator[SignedFront]:
     """nginx with `auth_request` in front of a real auth service, the viewer and the pacs."""
-    if ohif_dist is None:
-        pytest.skip("the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif)")
+    ohif_build.require()
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     folder = write_auth_config(tmp_path_factory.mktemp("auth"), public_url=public)
