@@ -5,7 +5,8 @@ Orientation (Patient), Pixel Spacing and the Image Pixel module. They must
 share one orientation and size; they are sorted along the slice normal
 (the cross product of the row and column directions), never by Instance
 Number. Stored values go through Rescale Slope and Intercept to modality
-values (Hounsfield units for CT).
+values (Hounsfield units for CT). Uneven gaps (a missing slice) are
+interpolated onto the median gap, so distances stay true.
 
 The volume is then turned onto the patient axes closest to its own
 (LPS: x to the patient's left, y to posterior, z to superior) by
@@ -27,6 +28,8 @@ from pacsbox.core.imaging import Window
 __all__ = ["Slice", "Volume", "slices_of", "stack_volume"]
 
 _ORIENTATION_TOLERANCE = 1e-3
+_GAP_TOLERANCE = 0.01
+"""Slice gaps within 1 % of the median count as even."""
 
 
 def _values(item: dict[str, Any], tag: str) -> list[Any]:
@@ -84,6 +87,9 @@ class Slice:
         if bits not in (8, 16, 32):
             raise PixelDataError(f"instance {uid} has {bits} bits allocated; volumes read 8, 16 or 32")
         signed = int(_number(item, "00280103", 0) or 0) == 1
+        rows, columns = int(_number(item, "00280010", 0) or 0), int(_number(item, "00280011", 0) or 0)
+        if rows < 1 or columns < 1:
+            raise PixelDataError(f"instance {uid} has no Rows and Columns")
         spacing = _numbers(item, "00280030", 2, "Pixel Spacing")
         if np.any(spacing <= 0):
             raise PixelDataError(f"instance {uid} has a Pixel Spacing that is not positive")
@@ -97,8 +103,8 @@ class Slice:
             sop_instance_uid=uid,
             position=_numbers(item, "00200032", 3, "Image Position (Patient)"),
             orientation=_numbers(item, "00200037", 6, "Image Orientation (Patient)"),
-            rows=int(_number(item, "00280010", 0) or 0),
-            columns=int(_number(item, "00280011", 0) or 0),
+            rows=rows,
+            columns=columns,
             pixel_spacing=(float(spacing[0]), float(spacing[1])),
             dtype=np.dtype(f"<{'i' if signed else 'u'}{bits // 8}"),
             slope=slope,
@@ -170,8 +176,9 @@ def stack_volume(slices: list[Slice], frames: list[bytes]) -> Volume:
     data = np.empty((len(slices), first.rows, first.columns), dtype=np.float32)
     for index, (item, frame) in enumerate(zip(slices, frames, strict=True)):
         data[index] = item.decode(frame)
-    positions = [float(np.dot(s.position, first.normal)) for s in slices]
+    positions = np.array([float(np.dot(s.position, first.normal)) for s in slices])
     slice_gap = float(np.median(np.diff(positions)))
+    data = _evenly_spaced(data, positions, slice_gap)
     # Array axes (slice, row, column) run along the normal, the column direction and the row direction.
     directions = np.array([first.normal, first.orientation[3:], first.orientation[:3]])
     spacings = (slice_gap, first.pixel_spacing[0], first.pixel_spacing[1])
@@ -184,6 +191,19 @@ def stack_volume(slices: list[Slice], frames: list[bytes]) -> Volume:
     window = first.window or _span_window(data)
     spacing = tuple(spacings[axis] for axis in order)
     return Volume(np.ascontiguousarray(voxels), spacing, window, first.monochrome1)  # type: ignore[arg-type]
+
+
+def _evenly_spaced(data: np.ndarray, positions: np.ndarray, gap: float) -> np.ndarray:
+    """Slices at uneven positions (a missing slice, mixed thicknesses) interpolated onto `gap` steps."""
+    gaps = np.diff(positions)
+    if np.all(np.abs(gaps - gap) <= gap * _GAP_TOLERANCE):
+        return data
+    targets = positions[0] + gap * np.arange(int(round((positions[-1] - positions[0]) / gap)) + 1)
+    above = np.clip(np.searchsorted(positions, targets, side="right"), 1, len(positions) - 1)
+    below = above - 1
+    weight = np.clip((targets - positions[below]) / (positions[above] - positions[below]), 0.0, 1.0)
+    weight = weight.astype(np.float32)[:, None, None]
+    return data[below] * (1 - weight) + data[above] * weight
 
 
 def _nearest_patient_axes(directions: np.ndarray) -> list[int]:

@@ -94,3 +94,12 @@ def test_short_frames_are_refused() -> None:
     slices = slices_of([item(f"1.{k}", [0, 0, k], [1, 0, 0, 0, 1, 0], 2, 2) for k in range(2)])
     with pytest.raises(PixelDataError, match="8 expected"):
         stack_volume(slices, [bytes(8), bytes(6)])
+
+
+def test_a_missing_slice_is_interpolated_so_distances_stay_true() -> None:
+    positions = [0, 1, 2, 4, 5]  # the slice at 3 mm is missing
+    metadata = [item(f"1.{z}", [0, 0, z], [1, 0, 0, 0, 1, 0], 1, 1) for z in positions]
+    frames = [np.array([5 * z + 3], "<i2").tobytes() for z in positions]  # 10 z + 1 HU (slope 2, intercept -5)
+    volume = stack_volume(slices_of(metadata), frames)
+    assert volume.voxels.shape == (1, 1, 6)
+    assert volume.voxels[0, 0].tolist() == [1, 11, 21, 31, 41, 51]
