@@ -56,7 +56,7 @@ def ohif_build() -> OhifBuild:
     return OhifBuild(OHIF_DIR)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def viewer(tmp_path_factory: pytest.TempPathFactory, pacs: ServiceProcess, ohif_build: OhifBuild
            ) -> Iterator[ServiceProcess]:
     """A viewer serving build/ohif (its pages answer 503 if the fetch failed), public URL as in the tests."""
@@ -92,7 +92,7 @@ def phantom_volume() -> np.ndarray:
     return volume
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def phantom(pacs: ServiceProcess) -> Phantom:
     """The phantom stored as a CT series, slices sent in shuffled order with shuffled instance numbers."""
     volume = phantom_volume()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from pacsbox.viewer.pacs_client import _iter_parts
+from tests.support.aio import run
 
 BOUNDARY = b"b0undary"
 PARTS = [b"first\r\npart", b"", b"\r\n--b0undar not quite a delimiter", bytes(range(256)) * 40]
@@ -30,8 +30,8 @@ async def split(data: bytes, size: int) -> list[bytes]:
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 11, 64, 1000, 100_000])
 def test_parts_come_out_whole_whatever_the_chunks(size: int) -> None:
-    assert asyncio.run(split(body(), size)) == PARTS
+    assert run(split(body(), size)) == PARTS
 
 
 def test_nothing_after_the_closing_delimiter_is_a_part() -> None:
-    assert asyncio.run(split(body() + b"--" + BOUNDARY + b"\r\n\r\nlate", 5)) == PARTS
+    assert run(split(body() + b"--" + BOUNDARY + b"\r\n\r\nlate", 5)) == PARTS
