@@ -26,16 +26,6 @@ def test_server_config_names_the_public_endpoints(viewer_http: httpx.Client) -> 
     assert config["viewerUrl"] == f"{PUBLIC}/viewer/"
 
 
-def test_server_config_follows_the_url_prefix(tmp_path: Path, pacs: ServiceProcess) -> None:
-    server = start_viewer(tmp_path, pacs, PACSBOX_URL_PREFIX="/dicom", PACSBOX_PUBLIC_URL="https://10.0.0.5")
-    try:
-        config = httpx.get(f"{server.url}/api/server-config").json()
-    finally:
-        server.stop()
-    assert config["qidoRoot"] == "https://10.0.0.5/dicom/pacs"
-    assert config["wadoUriRoot"] == "https://10.0.0.5/dicom/wado"
-
-
 def test_app_config_points_ohif_at_this_pacs_with_the_token_hook(viewer_http: httpx.Client,
                                                                  ohif_build: OhifBuild) -> None:
     ohif_build.require()
@@ -69,13 +59,17 @@ def test_ohif_pages_files_and_missing_files(viewer_http: httpx.Client, ohif_buil
     assert viewer_http.get("/../pyproject.toml").status_code == 404
 
 
-def test_without_the_ohif_build_every_page_names_the_fetch_script(tmp_path: Path, pacs: ServiceProcess) -> None:
-    server = start_viewer(tmp_path, pacs, PACSBOX_VIEWER_OHIF_DIR=str(tmp_path / "missing"))
+def test_another_prefix_and_no_ohif_build(tmp_path: Path, pacs: ServiceProcess) -> None:
+    """The server config follows PACSBOX_URL_PREFIX; without the OHIF build every page names the fetch script."""
+    server = start_viewer(tmp_path, pacs, PACSBOX_URL_PREFIX="/dicom", PACSBOX_PUBLIC_URL="https://10.0.0.5",
+                          PACSBOX_VIEWER_OHIF_DIR=str(tmp_path / "missing"))
     try:
-        for path in ("/", "/viewer", "/app-config.js"):
-            answer = httpx.get(f"{server.url}{path}")
-            assert answer.status_code == 503
-            assert "scripts/fetch-ohif" in answer.json()["error"]
-        assert httpx.get(f"{server.url}/api/server-config").status_code == 200
+        config = httpx.get(f"{server.url}/api/server-config").json()
+        pages = [httpx.get(f"{server.url}{path}") for path in ("/", "/viewer", "/app-config.js")]
     finally:
         server.stop()
+    assert config["qidoRoot"] == "https://10.0.0.5/dicom/pacs"
+    assert config["wadoUriRoot"] == "https://10.0.0.5/dicom/wado"
+    for page in pages:
+        assert page.status_code == 503
+        assert "scripts/fetch-ohif" in page.json()["error"]
