@@ -50,10 +50,13 @@ class VolumeView:
 def _pyvista() -> Any:
     try:
         import pyvista
+        from vtkmodules.vtkCommonCore import vtkLogger
     except ImportError as error:
         raise Unavailable(
             f"3D rendering needs pyvista and vtk, which are not installed ({error}): pip install 'pacsbox[viewer3d]'"
         ) from None
+    # Without a display VTK warns once that X is missing, then renders through EGL or OSMesa.
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
     return pyvista
 
 
