@@ -14,7 +14,7 @@ from enum import StrEnum
 import numpy as np
 
 from pacsbox.core.errors import BadRequest
-from pacsbox.core.imaging import ImageType, Window, encode_image
+from pacsbox.core.imaging import ImageType, Viewport, Window, encode_image
 from pacsbox.viewer.render.geometry import Volume
 
 __all__ = ["Plane", "plane_count", "render_plane", "reslice"]
@@ -67,11 +67,14 @@ def square_pixels(image: np.ndarray, row_spacing: float, column_spacing: float) 
     return image[below] * (1 - weight) + image[above] * weight
 
 
-def render_plane(volume: Volume, plane: Plane, index: int, media_type: ImageType, window: Window | None = None) -> bytes:
-    """The plane windowed (the request's window, else the series') and encoded."""
+def render_plane(
+    volume: Volume, plane: Plane, index: int, media_type: ImageType, window: Window | None = None,
+    viewport: Viewport | None = None,
+) -> bytes:
+    """The plane windowed (the request's window, else the series'), fitted to `viewport` if given, and encoded."""
     image, row_spacing, column_spacing = reslice(volume, plane, index)
     values = square_pixels(image, row_spacing, column_spacing)
     grey = np.rint((window or volume.window).apply(values) * 255.0).astype(np.uint8)
     if volume.monochrome1:
         grey = 255 - grey
-    return encode_image(grey, media_type)
+    return encode_image(grey, media_type, viewport=viewport)

@@ -10,12 +10,12 @@ from litestar import Request
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
-from pacsbox.core.imaging import ImageType, Window
+from pacsbox.core.imaging import ImageType, Viewport, Window
 from pacsbox.core.settings import Settings
 from pacsbox.viewer.render.geometry import Volume
 from pacsbox.viewer.volumes import load_volume
 
-__all__ = ["off_the_loop", "parse_format", "parse_window", "series_volume"]
+__all__ = ["off_the_loop", "parse_format", "parse_viewport", "parse_window", "series_volume"]
 
 T = TypeVar("T")
 
@@ -49,6 +49,23 @@ def parse_window(text: str) -> Window | None:
         return Window(float(parts[0]), float(parts[1]))
     except ValueError as error:
         raise BadRequest(f"window={text!r}: {error}") from None
+
+
+def parse_viewport(text: str, limit: int) -> Viewport | None:
+    """`viewport=width,height`: the image scaled to fit, keeping its proportions; None when absent.
+
+    Raises:
+        BadRequest: not two whole numbers from 1 to `limit` (PACSBOX_VIEWER_MAX_RENDER_SIZE).
+    """
+    if not text:
+        return None
+    try:
+        width, height = (int(part) for part in text.split(","))
+    except ValueError:
+        raise BadRequest(f"viewport={text!r}: expected width,height") from None
+    if not (0 < width <= limit and 0 < height <= limit):
+        raise BadRequest(f"viewport={text!r}: width and height from 1 to {limit} (PACSBOX_VIEWER_MAX_RENDER_SIZE)")
+    return Viewport(width, height)
 
 
 async def series_volume(request: Request, settings: Settings, identity: Identity, study: str, series: str) -> Volume:

@@ -72,6 +72,13 @@ def test_window_changes_the_pixels(viewer_http: httpx.Client, phantom: Phantom) 
     assert not np.array_equal(stored, wide)
 
 
+def test_viewport_fits_the_plane_keeping_its_proportions(viewer_http: httpx.Client, phantom: Phantom) -> None:
+    params = {"plane": "axial", "index": 30, "viewport": "32,32"}
+    pixels = image(viewer_http.get(f"{phantom.api}/mpr", params=params))
+    assert pixels.shape == (24, 32)  # 48 x 64 halved
+    assert pixels[15, 8] > BRIGHT and pixels[15, 25] < DARK
+
+
 @pytest.mark.parametrize(
     ("params", "status", "words"),
     [
@@ -79,6 +86,7 @@ def test_window_changes_the_pixels(viewer_http: httpx.Client, phantom: Phantom) 
         ({"plane": "axial", "index": 40}, 400, "0 to 39"),
         ({"window": "40"}, 400, "center,width"),
         ({"format": "gif"}, 400, "png or jpeg"),
+        ({"viewport": "0,10"}, 400, "PACSBOX_VIEWER_MAX_RENDER_SIZE"),
     ],
 )
 def test_bad_parameters_are_named(viewer_http: httpx.Client, phantom: Phantom, params: dict, status: int,
