@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio.to_thread
 import pydicom
@@ -33,7 +35,7 @@ class VolumeCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._volumes: OrderedDict[Key, Volume] = OrderedDict()
-        self._building: dict[Key, asyncio.Lock] = {}
+        self._building: dict[Key, tuple[asyncio.Lock, list[int]]] = {}
 
     @property
     def size(self) -> int:
@@ -54,13 +56,18 @@ class VolumeCache:
         while self.size > self.capacity:
             self._volumes.popitem(last=False)
 
-    def lock(self, key: Key) -> asyncio.Lock:
-        return self._building.setdefault(key, asyncio.Lock())
-
-    def release(self, key: Key) -> None:
-        lock = self._building.get(key)
-        if lock is not None and not lock.locked():
-            del self._building[key]
+    @asynccontextmanager
+    async def building(self, key: Key) -> AsyncIterator[None]:
+        """Held while one request builds `key`; the others wait for it, then find it cached."""
+        lock, waiting = self._building.setdefault(key, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                del self._building[key]
 
 
 async def load_volume(
@@ -79,16 +86,12 @@ async def load_volume(
     match = await pacs.search_for_series(study, series, identity)
     count = int(((match.get("00201209") or {}).get("Value") or [0])[0])
     key = (study, series, count)
-    lock = cache.lock(key)
-    try:
-        async with lock:
-            volume = cache.get(key)
-            if volume is None:
-                volume = await _build(pacs, study, series, identity, max_size, slots)
-                cache.put(key, volume)
-            return volume
-    finally:
-        cache.release(key)
+    async with cache.building(key):
+        volume = cache.get(key)
+        if volume is None:
+            volume = await _build(pacs, study, series, identity, max_size, slots)
+            cache.put(key, volume)
+        return volume
 
 
 async def _build(

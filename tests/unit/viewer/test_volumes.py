@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 
 from pacsbox.core.imaging import Window
 from pacsbox.viewer.render.geometry import Volume
 from pacsbox.viewer.volumes import VolumeCache
+from tests.support.aio import run
 
 
 def volume(kilobytes: int) -> Volume:
@@ -36,3 +39,25 @@ def test_a_volume_larger_than_the_budget_is_not_kept() -> None:
     cache = VolumeCache(capacity=1024)
     cache.put(("study", "big", 1), volume(2))
     assert cache.get(("study", "big", 1)) is None and cache.size == 0
+
+
+def test_concurrent_requests_build_a_volume_once() -> None:
+    cache = VolumeCache(capacity=10 * 1024)
+    key = ("study", "s", 1)
+    builds = []
+
+    async def request() -> Volume:
+        async with cache.building(key):
+            found = cache.get(key)
+            if found is None:
+                await asyncio.sleep(0.01)
+                builds.append(key)
+                found = volume(1)
+                cache.put(key, found)
+            return found
+
+    async def three() -> list[Volume]:
+        return list(await asyncio.gather(request(), request(), request()))
+
+    answers = run(three())
+    assert len(builds) == 1 and answers[0] is answers[1] is answers[2]
