@@ -188,7 +188,7 @@ class ViewerSettings:
     max_volume_size: int = setting("VIEWER_MAX_VOLUME_SIZE", 1024**3)
     """Largest volume (4 bytes a voxel) built for MPR or 3D; 413 beyond."""
     max_render_size: int = setting("VIEWER_MAX_RENDER_SIZE", 1024)
-    """Largest width or height of a 3D rendering (pixels)."""
+    """Largest width or height of a 3D rendering or an MPR `viewport` (pixels)."""
 
 
 @dataclass(frozen=True)
