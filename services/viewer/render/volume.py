@@ -22,7 +22,7 @@ from pacsbox.core.errors import Unavailable
 from pacsbox.core.imaging import ImageType, encode_image
 from pacsbox.viewer.render.geometry import Volume
 
-__all__ = ["RenderMode", "VolumeView", "render_volume"]
+__all__ = ["RenderMode", "VolumeView", "check_available", "render_volume"]
 
 MAX_EDGE = 256
 _one_at_a_time = threading.Lock()
@@ -58,6 +58,15 @@ def _pyvista() -> Any:
     # Without a display VTK warns once that X is missing, then renders through EGL or OSMesa.
     vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
     return pyvista
+
+
+def check_available() -> None:
+    """Fail before any work when 3D rendering cannot happen.
+
+    Raises:
+        Unavailable: pyvista (or vtk) is not installed.
+    """
+    _pyvista()
 
 
 def _grid(pv: Any, volume: Volume) -> Any:

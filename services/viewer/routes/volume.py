@@ -8,7 +8,7 @@ from litestar.params import Parameter
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
 from pacsbox.core.settings import Settings
-from pacsbox.viewer.render.volume import RenderMode, VolumeView, render_volume
+from pacsbox.viewer.render.volume import RenderMode, VolumeView, check_available, render_volume
 from pacsbox.viewer.routes._common import off_the_loop, parse_format, series_volume
 
 __all__ = ["retrieve_volume_rendering"]
@@ -37,6 +37,7 @@ async def retrieve_volume_rendering(
     if not 16 <= size <= limit:
         raise BadRequest(f"size={size}: expected 16 to {limit} (PACSBOX_VIEWER_MAX_RENDER_SIZE)")
     media = parse_format(image_format)
+    check_available()
     view = VolumeView(chosen, threshold, size, azimuth, elevation)
     volume = await series_volume(request, settings, identity, study, series)
     body = await off_the_loop(request, lambda: render_volume(volume, view, media))

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.integration.viewer.conftest import OhifBuild, start_viewer
+from tests.support.ports import free_port
 from tests.support.servers import ServiceProcess
 
 PUBLIC = "https://pacs.clinic.test:8443"
@@ -59,15 +60,20 @@ def test_ohif_pages_files_and_missing_files(viewer_http: httpx.Client, ohif_buil
     assert viewer_http.get("/../pyproject.toml").status_code == 404
 
 
-def test_another_prefix_and_no_ohif_build(tmp_path: Path, pacs: ServiceProcess) -> None:
-    """The server config follows PACSBOX_URL_PREFIX; without the OHIF build every page names the fetch script."""
+def test_another_prefix_no_ohif_build_and_no_pacs(tmp_path: Path, pacs: ServiceProcess) -> None:
+    """The server config follows PACSBOX_URL_PREFIX; without the OHIF build every page names the fetch script;
+    without a pacs to read from, the API says which URL it tried."""
+    gone = f"http://127.0.0.1:{free_port()}"
     server = start_viewer(tmp_path, pacs, PACSBOX_URL_PREFIX="/dicom", PACSBOX_PUBLIC_URL="https://10.0.0.5",
-                          PACSBOX_VIEWER_OHIF_DIR=str(tmp_path / "missing"))
+                          PACSBOX_VIEWER_OHIF_DIR=str(tmp_path / "missing"), PACSBOX_PACS_URL=gone)
     try:
         config = httpx.get(f"{server.url}/api/server-config").json()
         pages = [httpx.get(f"{server.url}{path}") for path in ("/", "/viewer", "/app-config.js")]
+        render = httpx.get(f"{server.url}/api/studies/1.2.3/series/4.5.6/mpr")
     finally:
         server.stop()
+    assert render.status_code == 503
+    assert gone in render.json()["error"] and "PACSBOX_PACS_URL" in render.json()["error"]
     assert config["qidoRoot"] == "https://10.0.0.5/dicom/pacs"
     assert config["wadoUriRoot"] == "https://10.0.0.5/dicom/wado"
     for page in pages:

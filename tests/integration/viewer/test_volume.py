@@ -48,16 +48,21 @@ def test_size_is_bounded_by_the_setting(viewer_http: httpx.Client, phantom: Phan
 
 def test_without_pyvista_the_answer_is_503_naming_the_extra(tmp_path: Path, pacs: ServiceProcess,
                                                              phantom: Phantom) -> None:
-    """A viewer whose Python cannot import pyvista (a package on its path that refuses to load)."""
+    """A viewer whose Python cannot import pyvista (a package on its path that refuses to load).
+
+    Its volumes are also capped below the phantom's size, which MPR then refuses, naming the setting.
+    """
     blocker = tmp_path / "block" / "pyvista"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('pyvista is blocked for this test')\n")
     path = os.pathsep.join([str(blocker.parent), *filter(None, [os.environ.get("PYTHONPATH")])])
-    server = start_viewer(tmp_path / "viewer", pacs, PYTHONPATH=path)
+    server = start_viewer(tmp_path / "viewer", pacs, PYTHONPATH=path, PACSBOX_VIEWER_MAX_VOLUME_SIZE="400k")
     try:
-        answer = httpx.get(f"{server.url}{phantom.api}/volume", timeout=60)
-        assert answer.status_code == 503
-        assert "pacsbox[viewer3d]" in answer.json()["error"]
-        assert httpx.get(f"{server.url}{phantom.api}/mpr", timeout=60).status_code == 200
+        rendering = httpx.get(f"{server.url}{phantom.api}/volume", timeout=60)
+        plane = httpx.get(f"{server.url}{phantom.api}/mpr", timeout=60)
     finally:
         server.stop()
+    assert rendering.status_code == 503
+    assert "pacsbox[viewer3d]" in rendering.json()["error"]
+    assert plane.status_code == 413  # 40 x 48 x 64 voxels of 4 bytes: 480 KiB
+    assert "PACSBOX_VIEWER_MAX_VOLUME_SIZE" in plane.json()["error"]
