@@ -66,6 +66,8 @@ class Slice:
     columns: int
     pixel_spacing: tuple[float, float]
     dtype: np.dtype
+    unused_bits: int
+    """Bits Allocated minus Bits Stored: high bits that hold no pixel value (PS3.5 8.1.1)."""
     slope: float
     intercept: float
     window: Window | None
@@ -87,6 +89,9 @@ class Slice:
         if bits not in (8, 16, 32):
             raise PixelDataError(f"instance {uid} has {bits} bits allocated; volumes read 8, 16 or 32")
         signed = int(_number(item, "00280103", 0) or 0) == 1
+        stored = int(_number(item, "00280101", bits) or bits)
+        if not 1 <= stored <= bits:
+            raise PixelDataError(f"instance {uid} stores {stored} bits in {bits} allocated")
         rows, columns = int(_number(item, "00280010", 0) or 0), int(_number(item, "00280011", 0) or 0)
         if rows < 1 or columns < 1:
             raise PixelDataError(f"instance {uid} has no Rows and Columns")
@@ -107,6 +112,7 @@ class Slice:
             columns=columns,
             pixel_spacing=(float(spacing[0]), float(spacing[1])),
             dtype=np.dtype(f"<{'i' if signed else 'u'}{bits // 8}"),
+            unused_bits=bits - stored,
             slope=slope,
             intercept=_number(item, "00281052", 0.0) or 0.0,
             window=window,
@@ -128,6 +134,8 @@ class Slice:
         if len(frame) < needed:
             raise PixelDataError(f"instance {self.sop_instance_uid}: {len(frame)} pixel bytes, {needed} expected")
         values = np.frombuffer(frame, dtype=self.dtype, count=count).reshape(self.rows, self.columns)
+        if self.unused_bits:  # shift out whatever the high bits hold, keeping the sign of signed values
+            values = (values << self.unused_bits) >> self.unused_bits
         return (values.astype(np.float32) * np.float32(self.slope)) + np.float32(self.intercept)
 
 

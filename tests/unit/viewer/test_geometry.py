@@ -103,3 +103,14 @@ def test_a_missing_slice_is_interpolated_so_distances_stay_true() -> None:
     volume = stack_volume(slices_of(metadata), frames)
     assert volume.voxels.shape == (1, 1, 6)
     assert volume.voxels[0, 0].tolist() == [1, 11, 21, 31, 41, 51]
+
+
+@pytest.mark.parametrize(("signed", "expected"), [(0, [2047, 1]), (1, [-1, 1])])
+def test_bits_above_bits_stored_are_ignored(signed: int, expected: list[int]) -> None:
+    """12 bits stored in 16: high bits set (an overlay, say) must not change the values."""
+    metadata = [item(f"1.{k}", [0, 0, k], [1, 0, 0, 0, 1, 0], 1, 2, **{"00280101": [12], "00280103": [signed],
+                                                                    "00281052": [0], "00281053": [1]})
+                for k in range(2)]
+    frame = np.array([0xF7FF if not signed else 0xFFFF, 0xF001], "<u2").tobytes()
+    volume = stack_volume(slices_of(metadata), [frame, frame])
+    assert volume.voxels[:, 0, 0].tolist() == expected
