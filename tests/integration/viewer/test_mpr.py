@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from pydicom.uid import RLELossless
 
 from tests.integration.viewer.conftest import COLUMNS, ROWS, SLICES, Phantom
 from tests.support.dicom import dataset_bytes, make_series
@@ -113,3 +114,20 @@ def test_slices_stored_later_join_the_volume(viewer_http: httpx.Client, pacs: Se
         for ds in slices[20:]:
             store(client, dataset_bytes(ds))
     assert viewer_http.get(series).headers["x-plane-count"] == "25"
+
+
+def test_compressed_slices_are_decoded_by_the_pacs(viewer_http: httpx.Client, pacs: ServiceProcess) -> None:
+    """RLE Lossless slices: the pacs sends them uncompressed (explicit VR little endian) and MPR reads them."""
+    slices = list(make_series(12, rows=16, columns=16))
+    with httpx.Client(base_url=pacs.url, timeout=60) as client:
+        for index, ds in enumerate(slices):
+            pixels = np.full((16, 16), -1000, dtype=np.int16)
+            pixels[:, : index + 1] = 1000  # slice k is bright in its first k + 1 columns
+            ds.compress(RLELossless, pixels)
+            store(client, dataset_bytes(ds))
+    path = f"/api/studies/{slices[0].StudyInstanceUID}/series/{slices[0].SeriesInstanceUID}/mpr"
+    coronal = image(viewer_http.get(path, params={"plane": "coronal", "index": 8, "window": "0,100"}))
+    bright = coronal > BRIGHT
+    # Superior (slice 11) at the top: each row up is bright one column further.
+    top, bottom = bright[0], bright[-1]
+    assert np.flatnonzero(top).max() == 11 and np.flatnonzero(bottom).max() == 0
