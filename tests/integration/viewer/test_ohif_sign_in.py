@@ -48,6 +48,10 @@ SERVER = """\
     }}"""
 
 
+ACCESS_SECONDS = 4
+"""Access tokens die fast here, so the refresh path runs."""
+
+
 @dataclass(frozen=True)
 class SignedFront:
     url: str
@@ -61,7 +65,8 @@ def signed_front(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPo
     ohif_build.require()
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    folder = write_auth_config(tmp_path_factory.mktemp("auth"), public_url=public)
+    folder = write_auth_config(tmp_path_factory.mktemp("auth"), public_url=public,
+                               access_token_lifetime=str(ACCESS_SECONDS))
     auth = ServiceProcess("auth", folder, database_env(postgres)).start()
     prefix = tmp_path_factory.mktemp("nginx")
     server = SERVER.format(port=port, auth=auth.port, pacs=pacs.port, viewer=viewer.port)
@@ -72,14 +77,18 @@ def signed_front(tmp_path_factory: pytest.TempPathFactory, postgres: TemporaryPo
         auth.stop()
 
 
-def test_a_one_off_token_is_exchanged_and_opens_the_study_list(browser: Any, signed_front: SignedFront,
-                                                                phantom: Phantom) -> None:
-    issued = signed_front.auth.post("/generate-token", json={
-        "password": ADMIN_PASSWORD, "name": "Dr Reader", "username": "reader", "canEditResource": False,
+def one_off_token(auth: httpx.Client, username: str) -> str:
+    issued = auth.post("/generate-token", json={
+        "password": ADMIN_PASSWORD, "name": "Dr Reader", "username": username, "canEditResource": False,
         "createUserIfNotExists": True,
     })
     assert issued.status_code == 200, issued.text
-    one_off = issued.json()["token"]
+    return issued.json()["token"]
+
+
+def test_a_one_off_token_is_exchanged_and_opens_the_study_list(browser: Any, signed_front: SignedFront,
+                                                                phantom: Phantom) -> None:
+    one_off = one_off_token(signed_front.auth, "reader")
     page = browser.new_page()
     try:
         page.goto(f"{signed_front.url}/viewer/?token={one_off}&mrn={phantom.patient_id}", timeout=60_000)
@@ -90,3 +99,21 @@ def test_a_one_off_token_is_exchanged_and_opens_the_study_list(browser: Any, sig
     assert session["access"] and session["access"] != one_off and session["refresh"]
     again = signed_front.auth.post("/generate-access-token", headers={"Authorization": f"Bearer {one_off}"})
     assert again.status_code == 403  # the viewer spent it
+
+
+def test_an_expired_access_token_is_refreshed(browser: Any, signed_front: SignedFront, phantom: Phantom) -> None:
+    page = browser.new_page()
+    session = "JSON.parse(sessionStorage.getItem('pacsbox.viewer.session'))"
+    try:
+        page.goto(f"{signed_front.url}/viewer/?token={one_off_token(signed_front.auth, 'refresher')}"
+                  f"&mrn={phantom.patient_id}", timeout=60_000)
+        page.get_by_text("Box phantom").first.wait_for(timeout=90_000)
+        first = page.evaluate(session)
+        page.wait_for_timeout((ACCESS_SECONDS + 1) * 1000)
+        page.reload()  # the study query now gets 401: the viewer refreshes its token and loads again
+        page.wait_for_function(f"{session}.access !== {json.dumps(first['access'])}", timeout=60_000)
+        page.get_by_text("Box phantom").first.wait_for(timeout=90_000)
+        assert "/auth/sign-in" not in page.url
+        assert page.evaluate(session)["refresh"] != first["refresh"]  # rotated on use
+    finally:
+        page.close()
