@@ -3,14 +3,14 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
-.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,viewer3d]'
 	touch $@
 
 venv: $(STAMP)
@@ -38,6 +38,10 @@ crash-test: venv
 ## The fuzz properties of tests/fuzz with a large budget (the suite runs them briefly); prints executions per property.
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics --timeout=0
+
+## The OHIF viewer the viewer service serves at /viewer/ (from the npm registry, patched; once).
+ohif:
+	scripts/fetch-ohif --dest build/ohif
 
 ## The native stack on the embedded defaults (SQLite, data under ./data).
 run: venv

@@ -62,3 +62,5 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = False) 
     logging.getLogger("piccolo").setLevel(max(logging.WARNING, root.level))
     # Access lines carry query strings (patient names, tokens): DEBUG only.
     logging.getLogger("uvicorn.access").setLevel(max(logging.WARNING, root.level))
+    # httpx logs each request a service makes to another (UIDs in the URL) at INFO: DEBUG only.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

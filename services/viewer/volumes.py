@@ -1,0 +1,122 @@
+"""Volumes built from the pacs over DICOMweb, kept in memory up to a byte budget.
+
+Every request asks the pacs for the series first (QIDO-RS, as the caller):
+that checks the caller may see it and tells how many instances it holds
+now. The cache key carries that count, so a series that grew is built
+again. Building reads the metadata (geometry, checked before any pixel
+moves), then the whole series in one WADO-RS request, and stacks the
+slices off the event loop. Two requests for the same volume build it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+import pydicom
+
+from pacsbox.core.app import Identity
+from pacsbox.core.errors import PayloadTooLarge, PixelDataError
+from pacsbox.viewer.pacs_client import PacsClient
+from pacsbox.viewer.render.geometry import Slice, Volume, slices_of, stack_volume
+
+__all__ = ["VolumeCache", "load_volume"]
+
+Key = tuple[str, str, int]
+
+
+class VolumeCache:
+    """Least recently used volumes, at most `capacity` bytes together."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._volumes: OrderedDict[Key, Volume] = OrderedDict()
+        self._building: dict[Key, tuple[asyncio.Lock, list[int]]] = {}
+
+    @property
+    def size(self) -> int:
+        return sum(v.nbytes for v in self._volumes.values())
+
+    def get(self, key: Key) -> Volume | None:
+        volume = self._volumes.get(key)
+        if volume is not None:
+            self._volumes.move_to_end(key)
+        return volume
+
+    def put(self, key: Key, volume: Volume) -> None:
+        for stale in [k for k in self._volumes if k[:2] == key[:2]]:
+            del self._volumes[stale]
+        if volume.nbytes > self.capacity:
+            return
+        self._volumes[key] = volume
+        while self.size > self.capacity:
+            self._volumes.popitem(last=False)
+
+    @asynccontextmanager
+    async def building(self, key: Key) -> AsyncIterator[None]:
+        """Held while one request builds `key`; the others wait for it, then find it cached."""
+        lock, waiting = self._building.setdefault(key, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                del self._building[key]
+
+
+async def load_volume(
+    pacs: PacsClient, cache: VolumeCache, study: str, series: str, identity: Identity, *, max_size: int,
+    slots: asyncio.Semaphore,
+) -> Volume:
+    """The series as a volume, from the cache when it has not changed.
+
+    Raises:
+        NotFound: no such series (or not visible to the caller).
+        PixelDataError: the series is not one volume of greyscale slices.
+        PayloadTooLarge: the volume is larger than `max_size` bytes (PACSBOX_VIEWER_MAX_VOLUME_SIZE).
+
+    `slots` bounds the CPU work (stacking) done at once with the renderings.
+    """
+    match = await pacs.search_for_series(study, series, identity)
+    count = int(((match.get("00201209") or {}).get("Value") or [0])[0])
+    key = (study, series, count)
+    async with cache.building(key):
+        volume = cache.get(key)
+        if volume is None:
+            volume = await _build(pacs, study, series, identity, max_size, slots)
+            cache.put(key, volume)
+        return volume
+
+
+async def _build(
+    pacs: PacsClient, study: str, series: str, identity: Identity, max_size: int, slots: asyncio.Semaphore
+) -> Volume:
+    slices = slices_of(await pacs.retrieve_series_metadata(study, series, identity))
+    size = len(slices) * slices[0].rows * slices[0].columns * 4
+    if size > max_size:
+        raise PayloadTooLarge(
+            f"series {series} makes a volume of {size} bytes, over PACSBOX_VIEWER_MAX_VOLUME_SIZE={max_size}"
+        )
+    files = [part async for part in pacs.iter_series(study, series, identity)]
+    async with slots:
+        return await anyio.to_thread.run_sync(_stack_files, slices, files)
+
+
+def _stack_files(slices: list[Slice], files: list[bytes]) -> Volume:
+    pixels = dict(_pixel_data(data) for data in files)
+    missing = [s.sop_instance_uid for s in slices if s.sop_instance_uid not in pixels]
+    if missing:
+        raise PixelDataError(f"the pacs sent no pixel data for instance {missing[0]} of the series")
+    return stack_volume(slices, [pixels[s.sop_instance_uid] for s in slices])
+
+
+def _pixel_data(data: bytes) -> tuple[str, bytes]:
+    """SOP Instance UID and native Pixel Data of one Part 10 file."""
+    ds = pydicom.dcmread(io.BytesIO(data), force=True, specific_tags=["SOPInstanceUID", "PixelData"])
+    return str(ds.get("SOPInstanceUID", "")), bytes(ds.get("PixelData") or b"")
