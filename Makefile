@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx
 
-.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz wheelhouse images compose-check
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,23 @@ fuzz: venv
 ## The native stack on the embedded defaults (SQLite, data under ./data).
 run: venv
 	$(VENV)/bin/pacsbox serve pacs --host 127.0.0.1
+
+## The wheels the images install from (pacsbox and every dependency), built on this machine.
+wheelhouse: venv
+	rm -rf build/wheelhouse
+	$(PY) -m pip wheel -q --wheel-dir build/wheelhouse .
+
+## The images, on the local Debian base (scripts/build-base-image; BASE_IMAGE=... for another one).
+BASE_IMAGE ?= pacsbox/base:bookworm
+images: wheelhouse
+	scripts/docker-engine
+	[ "$(BASE_IMAGE)" != pacsbox/base:bookworm ] || scripts/build-base-image
+	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -t pacsbox/pacsbox:latest .
+	docker build -q -f nginx/Dockerfile -t pacsbox/nginx:latest .
+
+## Build the images, bring the compose stack up, store and fetch a study over HTTPS, restart, check, take it down.
+compose-check: images
+	scripts/compose-check
 
 clean:
 	rm -rf $(VENV) .pytest_cache

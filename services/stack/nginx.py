@@ -65,12 +65,21 @@ class NginxOptions:
     template: Path = TEMPLATE
 
 
+UNREACHABLE = "127.0.0.1:9 down"
+"""An upstream whose host name does not resolve (a service not in this stack): nginx answers 502 there."""
+
+
 def _upstream(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
         raise SettingsError(f"PACSBOX_{name}_URL={url!r}: expected http://host:port")
+    port = parts.port or 80
+    try:
+        socket.getaddrinfo(parts.hostname, port)
+    except socket.gaierror:
+        return UNREACHABLE  # nginx would refuse to start on a name it cannot resolve
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{parts.port or 80}"
+    return f"{host}:{port}"
 
 
 def _has_ipv6() -> bool:
