@@ -37,9 +37,11 @@ crash-test: venv
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
-## The native stack on the embedded defaults (SQLite, data under ./data).
+## The native stack on the embedded defaults (SQLite, data under ./data): the wizard on a first run
+## (it prints the generated admin password once), then `pacsbox up` (services and nginx; Ctrl-C stops).
 run: venv
-	$(VENV)/bin/pacsbox serve pacs --host 127.0.0.1
+	@[ -f .env ] || $(VENV)/bin/pacsbox setup --non-interactive --generate-admin-password
+	$(VENV)/bin/pacsbox up
 
 ## The wheels the images install from (pacsbox and every dependency), built on this machine.
 wheelhouse: venv
