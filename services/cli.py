@@ -8,6 +8,7 @@ import importlib
 import ipaddress
 import sys
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 from pacsbox.core.errors import PacsboxError
 from pacsbox.core.logs import configure_logging
@@ -18,8 +19,18 @@ __all__ = ["main"]
 SERVICES = {
     "pacs": ("pacsbox.pacs.app", 8042),
     "auth": ("pacsbox.auth.app", 4000),
+    "viewer": ("pacsbox.viewer.app", 8000),
 }
 """Service name -> (module with `create_app(settings)`, default port)."""
+
+DATABASE_SERVICES = ("pacs", "auth")
+"""The services that keep a database (`pacsbox db`); the viewer keeps none."""
+
+
+def _default_port(service: str, settings: Settings) -> int:
+    """The port of the service's internal URL (`PACSBOX_<SERVICE>_URL`), else the table's."""
+    url = getattr(settings.http, f"{service}_url", "")
+    return urlsplit(url).port or SERVICES[service][1]
 
 
 def _is_loopback(host: str) -> bool:
@@ -41,12 +52,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    module, default_port = SERVICES[args.service]
+    module = SERVICES[args.service][0]
     app = importlib.import_module(module).create_app(settings)
     uvicorn.run(
         app,
         host=args.host,
-        port=args.port or default_port,
+        port=args.port or _default_port(args.service, settings),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
@@ -57,7 +68,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _db(args: argparse.Namespace, settings: Settings) -> int:
     from pacsbox.core import dbcli
 
-    services = list(SERVICES) if args.service == "all" else [args.service]
+    services = list(DATABASE_SERVICES) if args.service == "all" else [args.service]
     return asyncio.run(dbcli.run(args.action, services, settings, assume_yes=args.yes))
 
 
@@ -129,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = verbs.add_parser("db", help="database maintenance: check exits 0 ok, 1 error, 2 unreachable, 3 empty, 4 invalid, 7 outdated")
     db.add_argument("action", choices=["check", "create", "upgrade", "drop"])
-    db.add_argument("--service", default="all", choices=["all", *sorted(SERVICES)])
+    db.add_argument("--service", default="all", choices=["all", *sorted(DATABASE_SERVICES)])
     db.add_argument("--yes", action="store_true", help="do not ask before dropping")
     db.set_defaults(run=_db)
 

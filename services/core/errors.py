@@ -13,6 +13,7 @@
     ├── UnsupportedMediaType (415) a Content-Type we do not read
     │   └── PixelDataError (415)   stored pixel data we cannot decode, or past the size limit
     ├── TooManyRequests (429)      throttled
+    ├── BadGateway (502)           a peer service answered with an error
     └── Unavailable (503)          a dependency (database, peer) cannot be reached
 
 Routes and domain code raise these; `pacsbox.core.app` maps them to responses in
@@ -22,6 +23,7 @@ one place, and the DIMSE handlers map them to status codes in theirs.
 from __future__ import annotations
 
 __all__ = [
+    "BadGateway",
     "BadRequest",
     "Conflict",
     "Forbidden",
@@ -96,6 +98,10 @@ class PixelDataError(UnsupportedMediaType):
 
 class TooManyRequests(PacsboxError):
     status_code = 429
+
+
+class BadGateway(PacsboxError):
+    status_code = 502
 
 
 class Unavailable(PacsboxError):

@@ -30,6 +30,7 @@ __all__ = [
     "PathSettings",
     "Settings",
     "StorageSettings",
+    "ViewerSettings",
     "read_dotenv",
 ]
 
@@ -183,6 +184,18 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
+class ViewerSettings:
+    ohif_dir: Path = setting("VIEWER_OHIF_DIR", Path("build/ohif"))
+    """The OHIF viewer patched for `/viewer/` (`scripts/fetch-ohif` writes it); the viewer service serves it."""
+    volume_cache_size: int = setting("VIEWER_VOLUME_CACHE_SIZE", 512 * 1024**2)
+    """Bytes of decoded volumes (MPR, 3D) kept in memory; the least recently used go first."""
+    max_volume_size: int = setting("VIEWER_MAX_VOLUME_SIZE", 1024**3)
+    """Largest volume (4 bytes a voxel) built for MPR or 3D; 413 beyond."""
+    max_render_size: int = setting("VIEWER_MAX_RENDER_SIZE", 1024)
+    """Largest width or height of a 3D rendering (pixels)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a pacsbox process is configured with, one dataclass per concern."""
 
@@ -194,6 +207,7 @@ class Settings:
     dicom: DicomSettings = DicomSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    viewer: ViewerSettings = ViewerSettings()
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:

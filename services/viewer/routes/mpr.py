@@ -1,0 +1,40 @@
+"""`GET /api/studies/{study}/series/{series}/mpr`: one axial, coronal or sagittal plane of a series."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Request, Response, get
+from litestar.params import Parameter
+
+from pacsbox.core.app import Identity
+from pacsbox.core.errors import BadRequest
+from pacsbox.core.settings import Settings
+from pacsbox.viewer.render.mpr import Plane, plane_count, render_plane
+from pacsbox.viewer.routes._common import parse_format, parse_window, series_volume
+
+__all__ = ["retrieve_mpr"]
+
+
+@get("/api/studies/{study:str}/series/{series:str}/mpr", operation_id="RetrieveMpr", tags=["render"])
+async def retrieve_mpr(
+    request: Request,
+    settings: Settings,
+    identity: Identity,
+    study: str,
+    series: str,
+    plane: str = "axial",
+    index: int | None = Parameter(default=None, description="plane number from the right, anterior or inferior end; middle when absent"),
+    window: str = Parameter(default="", description="center,width in modality values (HU for CT)"),
+    image_format: str = Parameter(query="format", default="png", description="png or jpeg"),
+) -> Response:
+    """A reformatted plane of the series as PNG or JPEG; `X-Plane-Count` tells how many there are."""
+    try:
+        chosen = Plane(plane.strip().lower())
+    except ValueError:
+        raise BadRequest(f"plane={plane!r}: expected axial, coronal or sagittal") from None
+    media, wanted = parse_format(image_format), parse_window(window)
+    volume = await series_volume(request, settings, identity, study, series)
+    count = plane_count(volume, chosen)
+    position = count // 2 if index is None else index
+    body = await anyio.to_thread.run_sync(lambda: render_plane(volume, chosen, position, media, wanted))
+    return Response(body, media_type=media.value, headers={"X-Plane-Count": str(count), "X-Plane-Index": str(position)})

@@ -1,0 +1,44 @@
+"""`GET /api/studies/{study}/series/{series}/volume`: a 3D rendering of a series (pyvista, off screen)."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from litestar import Request, Response, get
+from litestar.params import Parameter
+
+from pacsbox.core.app import Identity
+from pacsbox.core.errors import BadRequest
+from pacsbox.core.settings import Settings
+from pacsbox.viewer.render.volume import RenderMode, VolumeView, render_volume
+from pacsbox.viewer.routes._common import parse_format, series_volume
+
+__all__ = ["retrieve_volume_rendering"]
+
+
+@get("/api/studies/{study:str}/series/{series:str}/volume", operation_id="RetrieveVolumeRendering", tags=["render"])
+async def retrieve_volume_rendering(
+    request: Request,
+    settings: Settings,
+    identity: Identity,
+    study: str,
+    series: str,
+    mode: str = Parameter(default="iso", description="iso (a surface at `threshold`) or volume (composited)"),
+    threshold: float | None = Parameter(default=None, description="isosurface value, e.g. 300 for bone in HU"),
+    size: int = Parameter(default=512, description="width and height in pixels"),
+    azimuth: float = Parameter(default=0.0, description="degrees about the patient's long axis, 0 = from the front"),
+    elevation: float = Parameter(default=0.0, description="degrees above the horizontal"),
+    image_format: str = Parameter(query="format", default="png", description="png or jpeg"),
+) -> Response:
+    """The series drawn in 3D from the front (turned by azimuth and elevation)."""
+    try:
+        chosen = RenderMode(mode.strip().lower())
+    except ValueError:
+        raise BadRequest(f"mode={mode!r}: expected iso or volume") from None
+    limit = settings.viewer.max_render_size
+    if not 16 <= size <= limit:
+        raise BadRequest(f"size={size}: expected 16 to {limit} (PACSBOX_VIEWER_MAX_RENDER_SIZE)")
+    media = parse_format(image_format)
+    view = VolumeView(chosen, threshold, size, azimuth, elevation)
+    volume = await series_volume(request, settings, identity, study, series)
+    body = await anyio.to_thread.run_sync(lambda: render_volume(volume, view, media))
+    return Response(body, media_type=media.value)
