@@ -8,6 +8,8 @@ the public ports, the container on 443/80 behind the ports compose publishes.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import pwd
 import re
@@ -22,7 +24,7 @@ from pacsbox.auth.urls import PublicUrls
 from pacsbox.core.errors import SettingsError
 from pacsbox.core.settings import Settings
 
-__all__ = ["ACCEL_PREFIX", "TEMPLATE", "NginxOptions", "render", "write_config"]
+__all__ = ["ACCEL_PREFIX", "TEMPLATE", "NginxOptions", "render", "viewer_csp", "write_config"]
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "nginx" / "nginx.conf.template"
 """The template in a source checkout; an installed copy (the nginx image) names its own with `--template`."""
@@ -38,11 +40,14 @@ CSP = (
 """Default policy of pages that set none (the explorer): its own scripts and styles only."""
 
 VIEWER_CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
-"""Default policy under `/viewer/`: OHIF decodes images in WebAssembly workers and styles inline."""
+"""Default policy under `/viewer/`: OHIF decodes images in WebAssembly workers, styles inline, and its
+`index.html` holds two small inline scripts, allowed by their hashes (no 'unsafe-inline' for scripts)."""
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
 
 MIME_TYPES = ("/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types")
 _PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)+")
@@ -107,6 +112,16 @@ def _worker_user(options: NginxOptions, storage: Path) -> str | None:
     return pwd.getpwuid(owner).pw_name
 
 
+def viewer_csp(settings: Settings) -> str:
+    """`VIEWER_CSP` with the hash of each inline script of the installed OHIF's `index.html`."""
+    index = settings.viewer.ohif_dir / "index.html"
+    scripts = _INLINE_SCRIPT.findall(index.read_text(errors="replace")) if index.is_file() else []
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'" for body in scripts
+    )
+    return VIEWER_CSP.format(hashes=hashes)
+
+
 def render(settings: Settings, options: NginxOptions) -> str:
     """The nginx configuration for these settings and options.
 
@@ -148,7 +163,7 @@ def render(settings: Settings, options: NginxOptions) -> str:
         accel_prefix=ACCEL_PREFIX,
         storage_dir=storage,
         csp=CSP,
-        viewer_csp=VIEWER_CSP,
+        viewer_csp=viewer_csp(settings),
     )
 
 

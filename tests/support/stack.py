@@ -24,10 +24,11 @@ class StackProcess:
 
     def __init__(self, folder: Path, **env: str) -> None:
         self.folder = folder
+        self.data_dir = folder.with_name(folder.name + "-data")  # beside the configuration, which tests copy
         self.https_port, self.http_port = free_port(), free_port()
         self.env = clean_env(
             folder,
-            PACSBOX_DATA_DIR=str(folder / "data"),
+            PACSBOX_DATA_DIR=str(self.data_dir),
             PACSBOX_PACS_URL=f"http://127.0.0.1:{free_port()}",
             PACSBOX_AUTH_URL=f"http://127.0.0.1:{free_port()}",
             PACSBOX_VIEWER_URL=f"http://127.0.0.1:{free_port()}",

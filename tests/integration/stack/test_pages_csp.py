@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,5 +49,16 @@ def test_explorer_runs_under_the_policy(stack: StackProcess, browser: Any, edito
 def test_auth_pages_run_under_their_policy(stack: StackProcess, browser: Any, path: str) -> None:
     page, console = _open(browser, f"{stack.origin}{path}")
     assert page.locator("form").count() >= 1
+    assert _violations(page, console) == []
+    page.context.close()
+
+
+def test_ohif_viewer_runs_under_the_policy(stack: StackProcess, browser: Any, editor: str,
+                                          ohif_dist: Path | None) -> None:
+    if ohif_dist is None:
+        pytest.skip("OHIF could not be fetched (scripts/fetch-ohif)")
+    page, console = _open(browser, f"{stack.origin}/viewer/?token={editor}")
+    page.get_by_text("Study List").first.wait_for()  # OHIF's bundles, workers and styles all loaded
+    page.wait_for_load_state("networkidle")
     assert _violations(page, console) == []
     page.context.close()

@@ -78,7 +78,7 @@ def test_large_upload_streams_with_flat_memory(stack: StackProcess, editor: str)
     assert answer.json()["Status"] == "Success"
     growth = peak[0] - baseline
     assert growth < min(128 * MB, size // 4), f"pacs grew by {growth // MB} MB for a {size // MB} MB upload"
-    stored = list((stack.folder / "data" / "storage").rglob("*.dcm"))
+    stored = list((stack.data_dir / "storage").rglob("*.dcm"))
     assert any(path.stat().st_size >= size for path in stored)
 
 
