@@ -48,7 +48,7 @@ class StackProcess:
         return self.folder / "certs" / "ca.crt"
 
     def start(self, timeout: float = 60) -> StackProcess:
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pacsbox.cli", "up", "--listen", "127.0.0.1",
                  "--https-port", str(self.https_port), "--http-port", str(self.http_port)],
