@@ -3,9 +3,13 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
+<<<<<<< HEAD
 .PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz wheelhouse images compose-check
+=======
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif
+>>>>>>> viewer
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +41,16 @@ crash-test: venv
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
+<<<<<<< HEAD
 ## The native stack on the embedded defaults (SQLite, data under ./data): the wizard on a first run
 ## (it prints the generated admin password once), then `pacsbox up` (services and nginx; Ctrl-C stops).
+=======
+## The OHIF viewer the viewer service serves at /viewer/ (from the npm registry, patched; once).
+ohif:
+	scripts/fetch-ohif --dest build/ohif
+
+## The native stack on the embedded defaults (SQLite, data under ./data).
+>>>>>>> viewer
 run: venv
 	@[ -f .env ] || $(VENV)/bin/pacsbox setup --non-interactive --generate-admin-password
 	$(VENV)/bin/pacsbox up

@@ -23,7 +23,7 @@ import io
 import os
 import pkgutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -268,6 +268,18 @@ async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
     else:
         async with engine.transaction() as transaction:
             yield transaction
+
+
+async def statements_together(engine: Engine, *statements: Awaitable[Any]) -> list[Any]:
+    """Run independent statements of one transaction, queued together where the driver allows it.
+
+    aiosqlite runs queued statements back to back on its thread without a
+    round trip through the event loop; asyncpg admits one operation at a time
+    per connection, so on PostgreSQL they run one after the other.
+    """
+    if isinstance(engine, SQLiteEngine):
+        return list(await asyncio.gather(*statements))
+    return [await statement for statement in statements]
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 
 It keeps no database: studies come from the pacs service over HTTP
 (`pacs_client.py`), so `/healthz` only says the process serves. The
-lifespan opens the pacs client; decoded volumes live in an in-memory
-cache bounded by `PACSBOX_VIEWER_VOLUME_CACHE_SIZE`.
+lifespan closes the pacs client; decoded volumes live in an in-memory
+cache bounded by `PACSBOX_VIEWER_VOLUME_CACHE_SIZE`, and CPU work (stacking,
+rendering) runs in threads, `PACSBOX_MAX_CONCURRENT_RENDERS` at a time.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,5 +45,9 @@ def create_app(settings: Settings) -> Litestar:
         health=health,
         lifespan=[lifespan],
         dependencies={"pacs": Provide(lambda: pacs, sync_to_thread=False, use_cache=True)},
-        state={"pacs": pacs, "volumes": VolumeCache(settings.viewer.volume_cache_size)},
+        state={
+            "pacs": pacs,
+            "volumes": VolumeCache(settings.viewer.volume_cache_size),
+            "render_slots": asyncio.Semaphore(max(1, settings.storage.max_concurrent_renders)),
+        },
     )

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from pacsbox.core.app import Identity
-from pacsbox.core.errors import BadGateway, BadRequest, Forbidden, NotFound, Unavailable
+from pacsbox.core.errors import BadGateway, BadRequest, Forbidden, NotFound, PixelDataError, Unavailable
 
 __all__ = ["PacsClient"]
 
@@ -79,6 +79,8 @@ class PacsClient:
             raise Forbidden(detail)
         if response.status_code == 400:
             raise BadRequest(detail)
+        if response.status_code in (406, 415):
+            raise PixelDataError(f"the pacs cannot send these pixels uncompressed: {detail}")
         raise BadGateway(f"pacs answered {response.status_code}: {detail}")
 
     async def search_for_series(self, study: str, series: str, identity: Identity) -> dict[str, Any]:

@@ -64,7 +64,8 @@ class VolumeCache:
 
 
 async def load_volume(
-    pacs: PacsClient, cache: VolumeCache, study: str, series: str, identity: Identity, *, max_size: int
+    pacs: PacsClient, cache: VolumeCache, study: str, series: str, identity: Identity, *, max_size: int,
+    slots: asyncio.Semaphore,
 ) -> Volume:
     """The series as a volume, from the cache when it has not changed.
 
@@ -72,6 +73,8 @@ async def load_volume(
         NotFound: no such series (or not visible to the caller).
         PixelDataError: the series is not one volume of greyscale slices.
         PayloadTooLarge: the volume is larger than `max_size` bytes (PACSBOX_VIEWER_MAX_VOLUME_SIZE).
+
+    `slots` bounds the CPU work (stacking) done at once with the renderings.
     """
     match = await pacs.search_for_series(study, series, identity)
     count = int(((match.get("00201209") or {}).get("Value") or [0])[0])
@@ -81,14 +84,16 @@ async def load_volume(
         async with lock:
             volume = cache.get(key)
             if volume is None:
-                volume = await _build(pacs, study, series, identity, max_size)
+                volume = await _build(pacs, study, series, identity, max_size, slots)
                 cache.put(key, volume)
             return volume
     finally:
         cache.release(key)
 
 
-async def _build(pacs: PacsClient, study: str, series: str, identity: Identity, max_size: int) -> Volume:
+async def _build(
+    pacs: PacsClient, study: str, series: str, identity: Identity, max_size: int, slots: asyncio.Semaphore
+) -> Volume:
     slices = slices_of(await pacs.retrieve_series_metadata(study, series, identity))
     size = len(slices) * slices[0].rows * slices[0].columns * 4
     if size > max_size:
@@ -102,4 +107,5 @@ async def _build(pacs: PacsClient, study: str, series: str, identity: Identity, 
             return await pacs.retrieve_frame(study, series, uid, identity)
 
     frames = await asyncio.gather(*(frame(s.sop_instance_uid) for s in slices))
-    return await anyio.to_thread.run_sync(stack_volume, slices, list(frames))
+    async with slots:
+        return await anyio.to_thread.run_sync(stack_volume, slices, list(frames))

@@ -10,13 +10,12 @@ are removed after `delete_resource` has committed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pacsbox.core.db import write_transaction
+from pacsbox.core.db import statements_together, write_transaction
 from pacsbox.core.errors import NotFound
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.parse import ParsedInstance, fold_person_name
@@ -215,7 +214,9 @@ async def index_instance(
     async with write_transaction(Patient._meta.db):
         # Statements that do not depend on each other are queued together: the
         # database thread runs them back to back without waiting for the event loop.
-        existing, parents = await asyncio.gather(stored_instance(p.sop_uid), _known_parents(p))
+        existing, parents = await statements_together(
+            Patient._meta.db, stored_instance(p.sop_uid), _known_parents(p)
+        )
         if existing is not None and existing["public_id"] != p.ids.instance:
             obsolete = existing["path"]
             await _delete_rows(Level.INSTANCE, existing["public_id"], now)
@@ -231,7 +232,8 @@ async def index_instance(
             origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
         )
         if existing is None:
-            await asyncio.gather(
+            await statements_together(
+                Patient._meta.db,
                 Instance.raw(
                     "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
                     " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"

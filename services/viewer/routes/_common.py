@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio.to_thread
 from litestar import Request
 
 from pacsbox.core.app import Identity
@@ -11,7 +15,9 @@ from pacsbox.core.settings import Settings
 from pacsbox.viewer.render.geometry import Volume
 from pacsbox.viewer.volumes import load_volume
 
-__all__ = ["parse_format", "parse_window", "series_volume"]
+__all__ = ["off_the_loop", "parse_format", "parse_window", "series_volume"]
+
+T = TypeVar("T")
 
 FORMATS = {"png": ImageType.PNG, "jpeg": ImageType.JPEG, "jpg": ImageType.JPEG}
 
@@ -49,5 +55,12 @@ async def series_volume(request: Request, settings: Settings, identity: Identity
     """The series' volume, loaded as the caller through the app's pacs client and cache."""
     state = request.app.state
     return await load_volume(
-        state.pacs, state.volumes, study, series, identity, max_size=settings.viewer.max_volume_size
+        state.pacs, state.volumes, study, series, identity, max_size=settings.viewer.max_volume_size,
+        slots=state.render_slots,
     )
+
+
+async def off_the_loop(request: Request, work: Callable[[], T]) -> T:
+    """CPU work in a worker thread, at most PACSBOX_MAX_CONCURRENT_RENDERS at once."""
+    async with request.app.state.render_slots:
+        return await anyio.to_thread.run_sync(work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
@@ -10,7 +9,7 @@ from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
 from pacsbox.core.settings import Settings
 from pacsbox.viewer.render.mpr import Plane, plane_count, render_plane
-from pacsbox.viewer.routes._common import parse_format, parse_window, series_volume
+from pacsbox.viewer.routes._common import off_the_loop, parse_format, parse_window, series_volume
 
 __all__ = ["retrieve_mpr"]
 
@@ -36,5 +35,5 @@ async def retrieve_mpr(
     volume = await series_volume(request, settings, identity, study, series)
     count = plane_count(volume, chosen)
     position = count // 2 if index is None else index
-    body = await anyio.to_thread.run_sync(lambda: render_plane(volume, chosen, position, media, wanted))
+    body = await off_the_loop(request, lambda: render_plane(volume, chosen, position, media, wanted))
     return Response(body, media_type=media.value, headers={"X-Plane-Count": str(count), "X-Plane-Index": str(position)})

@@ -55,8 +55,8 @@ async def ohif_file(settings: Settings, path: str = "/") -> Response | File:
         target = (folder / relative).resolve()
         if target.is_file() and target.is_relative_to(folder.resolve()):
             media_type = MEDIA_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
-            return File(target, media_type=media_type or "application/octet-stream", headers=HASHED_CACHE,
-                        content_disposition_type="inline")
+            return File(target, filename=target.name, media_type=media_type or "application/octet-stream",
+                        headers=HASHED_CACHE, content_disposition_type="inline")
         raise NotFound(f"no file /{relative} in the OHIF viewer")
     index = (folder / "index.html").read_text()
     return Response(index, media_type=MediaType.HTML, headers=NO_CACHE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.params import Parameter
 
@@ -10,7 +9,7 @@ from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
 from pacsbox.core.settings import Settings
 from pacsbox.viewer.render.volume import RenderMode, VolumeView, render_volume
-from pacsbox.viewer.routes._common import parse_format, series_volume
+from pacsbox.viewer.routes._common import off_the_loop, parse_format, series_volume
 
 __all__ = ["retrieve_volume_rendering"]
 
@@ -40,5 +39,5 @@ async def retrieve_volume_rendering(
     media = parse_format(image_format)
     view = VolumeView(chosen, threshold, size, azimuth, elevation)
     volume = await series_volume(request, settings, identity, study, series)
-    body = await anyio.to_thread.run_sync(lambda: render_volume(volume, view, media))
+    body = await off_the_loop(request, lambda: render_volume(volume, view, media))
     return Response(body, media_type=media.value)

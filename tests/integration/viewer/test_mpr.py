@@ -10,6 +10,9 @@ import pytest
 from PIL import Image
 
 from tests.integration.viewer.conftest import COLUMNS, ROWS, SLICES, Phantom
+from tests.support.dicom import dataset_bytes, make_series
+from tests.support.dicomweb import store
+from tests.support.servers import ServiceProcess
 
 BRIGHT, DARK = 200, 50
 
@@ -89,3 +92,16 @@ def test_unknown_series_is_404(viewer_http: httpx.Client, phantom: Phantom) -> N
     answer = viewer_http.get(f"/api/studies/{phantom.study}/series/1.2.3.4/mpr")
     assert answer.status_code == 404
     assert "1.2.3.4" in answer.json()["error"]
+
+
+def test_slices_stored_later_join_the_volume(viewer_http: httpx.Client, pacs: ServiceProcess) -> None:
+    """The cached volume is rebuilt when the series gains instances."""
+    slices = list(make_series(25, rows=16, columns=16))
+    series = f"/api/studies/{slices[0].StudyInstanceUID}/series/{slices[0].SeriesInstanceUID}/mpr"
+    with httpx.Client(base_url=pacs.url, timeout=60) as client:
+        for ds in slices[:20]:
+            store(client, dataset_bytes(ds))
+        assert viewer_http.get(series).headers["x-plane-count"] == "20"
+        for ds in slices[20:]:
+            store(client, dataset_bytes(ds))
+    assert viewer_http.get(series).headers["x-plane-count"] == "25"
