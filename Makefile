@@ -5,11 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
-<<<<<<< HEAD
-.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz wheelhouse images compose-check
-=======
-.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif
->>>>>>> viewer
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif wheelhouse images compose-check
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,17 +37,14 @@ crash-test: venv
 fuzz: venv
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
-<<<<<<< HEAD
-## The native stack on the embedded defaults (SQLite, data under ./data): the wizard on a first run
-## (it prints the generated admin password once), then `pacsbox up` (services and nginx; Ctrl-C stops).
-=======
 ## The OHIF viewer the viewer service serves at /viewer/ (from the npm registry, patched; once).
 ohif:
 	scripts/fetch-ohif --dest build/ohif
 
-## The native stack on the embedded defaults (SQLite, data under ./data).
->>>>>>> viewer
+## The native stack on the embedded defaults (SQLite, data under ./data): OHIF fetched once, the wizard
+## on a first run (it prints the generated admin password once), then `pacsbox up` (Ctrl-C stops it).
 run: venv
+	@scripts/fetch-ohif --dest build/ohif || echo "make run: OHIF not fetched; /viewer/ answers 503 until 'make ohif' works"
 	@[ -f .env ] || $(VENV)/bin/pacsbox setup --non-interactive --generate-admin-password
 	$(VENV)/bin/pacsbox up
 
