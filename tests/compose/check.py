@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step(f"up (config {config}, https://localhost:{args.https_port})")
         stack.run("up", "-d", "--no-build")
         waited = stack.wait_healthy("nginx")
-        step(f"setup ran, pacs, auth and nginx healthy after {waited:.0f} s")
+        step(f"setup ran, pacs, auth, viewer and nginx healthy after {waited:.0f} s")
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
         series = list(make_series(3, patient_name="Compose^Check"))
