@@ -29,7 +29,7 @@ def stack(configured: Path, ohif_dist: Path | None) -> Iterator[StackProcess]:  
     try:
         yield running
     finally:
-        running.stop()
+        assert running.stop() == 0, "Ctrl-C did not stop the stack cleanly"
 
 
 @pytest.fixture(scope="package")
