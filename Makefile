@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
-.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif
+.PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif wheelhouse images compose-check
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,9 +43,29 @@ fuzz: venv
 ohif:
 	scripts/fetch-ohif --dest build/ohif
 
-## The native stack on the embedded defaults (SQLite, data under ./data).
+## The native stack on the embedded defaults (SQLite, data under ./data): OHIF fetched once, the wizard
+## on a first run (it prints the generated admin password once), then `pacsbox up` (Ctrl-C stops it).
 run: venv
-	$(VENV)/bin/pacsbox serve pacs --host 127.0.0.1
+	@scripts/fetch-ohif --dest build/ohif || echo "make run: OHIF not fetched; /viewer/ answers 503 until 'make ohif' works"
+	@[ -f .env ] || $(VENV)/bin/pacsbox setup --non-interactive --generate-admin-password
+	$(VENV)/bin/pacsbox up
+
+## The wheels the images install from (pacsbox and every dependency), built on this machine.
+wheelhouse: venv
+	rm -rf build/wheelhouse
+	$(PY) -m pip wheel -q --wheel-dir build/wheelhouse .
+
+## The images, on the local Debian base (scripts/build-base-image; BASE_IMAGE=... for another one).
+BASE_IMAGE ?= pacsbox/base:bookworm
+images: wheelhouse
+	scripts/docker-engine
+	[ "$(BASE_IMAGE)" != pacsbox/base:bookworm ] || scripts/build-base-image
+	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -t pacsbox/pacsbox:latest .
+	docker build -q -f nginx/Dockerfile -t pacsbox/nginx:latest .
+
+## Build the images, bring the compose stack up, store and fetch a study over HTTPS, restart, check, take it down.
+compose-check: images
+	scripts/compose-check
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -78,6 +78,25 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_import(args.paths, settings, progress=not args.quiet))
 
 
+def _up(args: argparse.Namespace, settings: Settings) -> int:
+    from pacsbox.stack.up import UpOptions, run_stack
+
+    return run_stack(settings, SERVICES, UpOptions(args.https_port, args.http_port, args.listen))
+
+
+def _nginx(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from pacsbox.stack.nginx import TEMPLATE, NginxOptions, write_config
+
+    options = NginxOptions(
+        Path(args.run_dir), args.https_port, args.http_port, args.listen, args.access_log, args.user,
+        Path(args.template) if args.template else TEMPLATE,
+    )
+    print(write_config(settings, options))
+    return 0
+
+
 def _setup(args: argparse.Namespace, settings: Settings) -> int:
     from pacsbox.wizard.command import run
 
@@ -101,6 +120,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="HTTP port (default: the service's)")
     serve.set_defaults(run=_serve)
+
+    up = verbs.add_parser("up", help="run the whole stack natively (services and nginx) in the foreground")
+    up.add_argument("--https-port", type=int, default=None, help="HTTPS port (default: PACSBOX_HTTPS_PORT)")
+    up.add_argument("--http-port", type=int, default=None, help="redirecting HTTP port, 0 for none (default: PACSBOX_HTTP_PORT)")
+    up.add_argument("--listen", default="", help="address nginx listens on (default: every interface)")
+    up.set_defaults(run=_up)
+
+    nginx = verbs.add_parser("nginx", help="render nginx's configuration from the settings (the nginx container runs it)")
+    nginx.add_argument("action", choices=["render"])
+    nginx.add_argument("--run-dir", required=True, help="folder for nginx.conf, the pid file and temporary files")
+    nginx.add_argument("--https-port", type=int, default=443)
+    nginx.add_argument("--http-port", type=int, default=80)
+    nginx.add_argument("--listen", default="", help="address to listen on (default: every interface)")
+    nginx.add_argument("--access-log", default="/dev/stdout")
+    nginx.add_argument("--user", default=None, help="worker user when started as root")
+    nginx.add_argument("--template", default=None, help="template file (default: nginx/nginx.conf.template)")
+    nginx.set_defaults(run=_nginx)
 
     db = verbs.add_parser("db", help="database maintenance: check exits 0 ok, 1 error, 2 unreachable, 3 empty, 4 invalid, 7 outdated")
     db.add_argument("action", choices=["check", "create", "upgrade", "drop"])

@@ -88,6 +88,10 @@ class HttpSettings:
     """The services' HTTP ports are reachable by nginx alone (a container network): they may bind beyond loopback."""
     max_body_size: int = setting("MAX_BODY_SIZE", 2000 * 1024 * 1024)
     """Largest request body accepted (bytes); nginx and the services refuse more with 413."""
+    http_port: int = setting("HTTP_PORT", 80)
+    """Port nginx answers plain HTTP on, only to redirect to HTTPS (0: not at all)."""
+    hsts_max_age: int = setting("HSTS_MAX_AGE", 0)
+    """Strict-Transport-Security max-age nginx sends, in seconds; 0 (default) sends none, as LAN names change."""
 
     @property
     def pacs_root(self) -> str:

@@ -1,0 +1,94 @@
+"""Uploads through nginx: streamed to the pacs as they arrive (flat memory), refused with 413 past the limit.
+
+The large upload is `PACSBOX_TEST_UPLOAD_MB` mebibytes: 1024 by default (about 6 s on two cores, and
+1 GiB of disk under the test's temporary folder); set it lower (at least 200) where disk is short.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import threading
+from collections.abc import Iterator
+
+import psutil
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+from tests.support.stack import StackProcess
+from tests.support.tls import client_context, handshake
+
+MB = 1024 * 1024
+UPLOAD_MB = int(os.environ.get("PACSBOX_TEST_UPLOAD_MB", "1024"))
+CHUNK = b"\x00" * MB
+
+
+def _big_instance(frames: int) -> tuple[bytes, int, Dataset]:
+    """The header of an 8-bit 1024x1024 multi-frame instance, and the size of its pixel data (sent after)."""
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientName, ds.PatientID, ds.Modality = "Big^Upload", f"BIG{generate_uid()[-8:]}", "OT"
+    ds.Rows = ds.Columns = 1024
+    ds.NumberOfFrames = frames
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit, ds.PixelRepresentation = 7, 0
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    size = frames * MB
+    header = out.getvalue() + struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OB", 0, size)
+    return header, size, ds
+
+
+def _body(header: bytes, size: int) -> Iterator[bytes]:
+    yield header
+    for _ in range(size // MB):
+        yield CHUNK
+
+
+def test_large_upload_streams_with_flat_memory(stack: StackProcess, editor: str) -> None:
+    header, size, ds = _big_instance(UPLOAD_MB)
+    pacs = stack.service_process("pacs")
+    baseline = pacs.memory_info().rss
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            try:
+                peak[0] = max(peak[0], pacs.memory_info().rss)
+            except psutil.NoSuchProcess:
+                return
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with stack.client(headers={"Authorization": f"Bearer {editor}"}) as http:
+            answer = http.post("/zhiva/instances", content=_body(header, size), headers={
+                "Content-Type": "application/dicom", "Content-Length": str(len(header) + size)})
+    finally:
+        done.set()
+        sampler.join()
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["Status"] == "Success"
+    growth = peak[0] - baseline
+    assert growth < min(128 * MB, size // 4), f"pacs grew by {growth // MB} MB for a {size // MB} MB upload"
+    stored = list((stack.data_dir / "storage").rglob("*.dcm"))
+    assert any(path.stat().st_size >= size for path in stored)
+
+
+def test_body_over_the_limit_is_413_before_it_is_sent(stack: StackProcess, editor: str) -> None:
+    limit = 2000 * MB  # PACSBOX_MAX_BODY_SIZE's default
+    request = (
+        f"POST /zhiva/instances HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {editor}\r\n"
+        f"Content-Type: application/dicom\r\nContent-Length: {limit + 1}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    _, reply = handshake(stack.https_port, "localhost", client_context(stack.ca), request)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert b"PACSBOX_MAX_BODY_SIZE" in body
