@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pacsbox.wizard.apply import apply
-from tests.integration.viewer.conftest import ohif_dist  # noqa: F401  (a fixture: OHIF fetched once)
+from tests.integration.viewer.conftest import OhifBuild, ohif_build  # noqa: F401  (a fixture: OHIF fetched once)
 from tests.support.stack import StackProcess
 from tests.support.wizard import answers, layout
 
@@ -24,8 +24,9 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="package")
-def stack(configured: Path, ohif_dist: Path | None) -> Iterator[StackProcess]:  # noqa: F811
-    running = StackProcess(configured, PACSBOX_VIEWER_OHIF_DIR=str(ohif_dist or configured / "no-ohif")).start()
+def stack(configured: Path, ohif_build: OhifBuild) -> Iterator[StackProcess]:  # noqa: F811
+    ohif = configured / "no-ohif" if ohif_build.problem else ohif_build.folder
+    running = StackProcess(configured, PACSBOX_VIEWER_OHIF_DIR=str(ohif)).start()
     try:
         yield running
     finally:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.viewer.conftest import OhifBuild
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.stack import StackProcess
 
@@ -54,9 +54,8 @@ def test_auth_pages_run_under_their_policy(stack: StackProcess, browser: Any, pa
 
 
 def test_ohif_viewer_runs_under_the_policy(stack: StackProcess, browser: Any, editor: str,
-                                          ohif_dist: Path | None) -> None:
-    if ohif_dist is None:
-        pytest.skip("OHIF could not be fetched (scripts/fetch-ohif)")
+                                          ohif_build: OhifBuild) -> None:
+    ohif_build.require()
     page, console = _open(browser, f"{stack.origin}/viewer/?token={editor}")
     page.get_by_text("Study List").first.wait_for()  # OHIF's bundles, workers and styles all loaded
     page.wait_for_load_state("networkidle")
