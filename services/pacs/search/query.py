@@ -102,8 +102,10 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
     conditions, args = [], []
     for item in query.filters:
         if LEVEL_DEPTH[item.attribute.level] > LEVEL_DEPTH[query.level]:
-            raise BadRequest(f"{item.name or item.attribute.keyword} is a {item.attribute.level.value.lower()} "
-                             f"attribute: a {query.level.value.lower()} search cannot match it")
+            raise BadRequest(
+                f"{item.name or item.attribute.keyword} is a {item.attribute.level.value} attribute;"
+                f" it cannot be matched at {query.level.value} level"
+            )
         condition = condition_for(item.attribute, item.value, name=item.name, fuzzy=query.fuzzy, case_sensitive=query.case_sensitive)
         if condition is not None:
             conditions.append(f"({condition.sql})")
