@@ -153,6 +153,10 @@ class DicomSettings:
     """Any calling AE may C-FIND, C-MOVE and C-GET (else only AEs in the remote servers table)."""
     max_associations: int = setting("DICOM_MAX_ASSOCIATIONS", 10)
     """Associations served at once; more are rejected (transient, local limit exceeded)."""
+    max_associations_per_ae: int = setting("DICOM_MAX_ASSOCIATIONS_PER_AE", 4)
+    """Associations one calling AE title may hold at once; more are rejected (transient, local limit exceeded)."""
+    max_associations_per_address: int = setting("DICOM_MAX_ASSOCIATIONS_PER_ADDRESS", 6)
+    """Associations one peer address may hold at once; more are rejected (transient, local limit exceeded)."""
     acse_timeout: float = setting("DICOM_ACSE_TIMEOUT", 30.0)
     """Seconds to wait for association negotiation and release messages."""
     dimse_timeout: float = setting("DICOM_DIMSE_TIMEOUT", 60.0)

@@ -10,6 +10,12 @@ Checked when an A-ASSOCIATE-RQ arrives, before negotiation (PS3.8 7.1.1):
   refused, and when none is left the association is rejected (permanent,
   service user, calling AE title not recognised).
 
+- an association beyond `PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_AE` open ones
+  from the same calling AE title, or `PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_ADDRESS`
+  from the same peer address, is rejected (transient, service provider,
+  local limit exceeded), so one sender cannot take every slot of
+  `PACSBOX_DICOM_MAX_ASSOCIATIONS`.
+
 Each rejection is logged with the calling AE title and address.
 """
 
@@ -27,16 +33,30 @@ __all__ = ["control_association"]
 
 log = logging.getLogger(__name__)
 
-_REJECTED_PERMANENT, _SERVICE_USER = 0x01, 0x01
-_NO_REASON, _CALLING_AE_NOT_RECOGNISED = 0x01, 0x03
+_REJECTED_PERMANENT, _REJECTED_TRANSIENT = 0x01, 0x02
+_SERVICE_USER, _SERVICE_PROVIDER_PRESENTATION = 0x01, 0x03
+_NO_REASON, _CALLING_AE_NOT_RECOGNISED, _LOCAL_LIMIT_EXCEEDED = 0x01, 0x03, 0x02
 
 
-def _reject(assoc: Association, diagnostic: int, why: str) -> None:
+def _reject(assoc: Association, diagnostic: int, why: str, *,
+            result: int = _REJECTED_PERMANENT, source: int = _SERVICE_USER) -> None:
     requestor = assoc.requestor
     calling = str(requestor.primitive.calling_ae_title).strip()
     log.warning("association from %s (%s:%s) rejected: %s", calling, requestor.address, requestor.port, why)
-    assoc.acse.send_reject(_REJECTED_PERMANENT, _SERVICE_USER, diagnostic)
+    assoc.acse.send_reject(result, source, diagnostic)
     assoc.kill()
+
+
+def _over_peer_limits(assoc: Association, calling: str, settings: DicomSettings) -> str:
+    """Why `assoc` would exceed the limits per calling AE title or per address; empty when it would not."""
+    others = [a for a in assoc.ae.active_associations if a is not assoc and a.is_acceptor]
+    same_ae = sum(1 for a in others if str(a.requestor.ae_title).strip() == calling)
+    if same_ae >= settings.max_associations_per_ae:
+        return f"{same_ae} associations of this AE title are open (PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_AE)"
+    same_address = sum(1 for a in others if a.requestor.address == assoc.requestor.address)
+    if same_address >= settings.max_associations_per_address:
+        return f"{same_address} associations from this address are open (PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_ADDRESS)"
+    return ""
 
 
 def control_association(assoc: Association, settings: DicomSettings, is_known: Callable[[str], bool]) -> None:
@@ -48,6 +68,10 @@ def control_association(assoc: Association, settings: DicomSettings, is_known: C
     usable = proposed & {str(cx.abstract_syntax) for cx in supported}
     if not usable:
         _reject(assoc, _NO_REASON, "it proposes no SOP class pacsbox supports")
+        return
+    busy = _over_peer_limits(assoc, calling, settings)
+    if busy:
+        _reject(assoc, _LOCAL_LIMIT_EXCEEDED, busy, result=_REJECTED_TRANSIENT, source=_SERVICE_PROVIDER_PRESENTATION)
         return
     if settings.store_from_anyone and settings.retrieve_from_anyone:
         return

@@ -132,3 +132,42 @@ def test_storage_failure_answers_a700_and_the_retry_succeeds(scp: DicomPacs, tmp
         target.parent.unlink()
     assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, path).returncode == 0
     assert scp.stored(ds) is not None
+
+
+def _open(scp: DicomPacs, aet: str) -> Association:
+    ae = AE(ae_title=aet)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    return ae.associate("127.0.0.1", scp.dicom_port, ae_title="PACSBOX")
+
+
+def _release(associations: list[Association]) -> None:
+    for assoc in associations:
+        if assoc.is_established:
+            assoc.release()
+
+
+def test_one_calling_ae_gets_four_associations_and_no_more(scp: DicomPacs, tmp_path: Path) -> None:
+    held = [_open(scp, "GREEDY") for _ in range(4)]
+    try:
+        assert all(assoc.is_established for assoc in held)  # just under the limit: all served
+        fifth = _open(scp, "GREEDY")
+        assert fifth.is_rejected  # just over it: refused, transient
+        assert "PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_AE" in scp.server.log()
+        other = _open(scp, "MODEST")  # another AE title from the same address still gets in
+        assert other.is_established
+        held.append(other)
+    finally:
+        _release(held)
+    still_serving(scp, tmp_path)
+
+
+def test_one_address_gets_six_associations_and_no_more(scp: DicomPacs, tmp_path: Path) -> None:
+    held = [_open(scp, f"ADDR{n}") for n in range(6)]
+    try:
+        assert all(assoc.is_established for assoc in held)
+        seventh = _open(scp, "ADDR6")
+        assert seventh.is_rejected
+        assert "PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_ADDRESS" in scp.server.log()
+    finally:
+        _release(held)
+    still_serving(scp, tmp_path)
