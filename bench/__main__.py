@@ -22,6 +22,7 @@ from bench.data import generate
 from bench.front import front_rows
 from bench.ingest import ingest_rows
 from bench.machine import load, machine
+from bench.profile import profiled
 from bench.report import write_report
 from bench.retrieve import retrieve_rows
 from bench.search import search_rows
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of about two minutes")
     parser.add_argument("--work", type=Path, help="folder for data and servers (default: a temporary one, removed)")
     parser.add_argument("--output", type=Path, default=Path("docs"), help="where the report goes (default docs/)")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the pacs process per phase")
     for f in dataclasses.fields(Sizes):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, help=f"default {getattr(DEFAULT, f.name)}")
     return parser
@@ -60,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         with running_servers(work / "servers") as (pacsbox, orthanc, orthanc_process):
             targets = [pacsbox, orthanc]
             _step("ingest", started)
-            rows = ingest_rows(targets, data, work / "bodies")
+            with profiled(pacsbox.pid, args.profile, "ingest"):
+                rows = ingest_rows(targets, data, work / "bodies")
             _step("search", started)
-            rows += search_rows(targets, data, work / "bodies", sizes.searches)
+            with profiled(pacsbox.pid, args.profile, "search"):
+                rows += search_rows(targets, data, work / "bodies", sizes.searches)
             _step("retrieval", started)
-            rows += retrieve_rows(targets, data, sizes)
+            with profiled(pacsbox.pid, args.profile, "retrieval"):
+                rows += retrieve_rows(targets, data, sizes)
             versions = orthanc_versions(orthanc_process.url)
         _step("pacsbox through its TLS front", started)
         rows += front_rows(data, sizes, work / "front", rows)

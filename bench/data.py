@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from bench.sizes import Sizes
 from tests.support.dicom import dataset_bytes, make_series
 
-__all__ = ["BenchData", "SeriesFiles", "generate"]
+__all__ = ["BenchData", "IngestSets", "SeriesFiles", "generate"]
 
 MULTIFRAME_SC = "1.2.840.10008.5.1.4.1.1.7.3"
 """Multi-frame Grayscale Word Secondary Capture Image Storage."""
@@ -54,18 +54,30 @@ class SeriesFiles:
 
 
 @dataclass(frozen=True)
-class BenchData:
+class IngestSets:
+    """The CT series of one round of the ingest rows."""
+
     stow: SeriesFiles
-    """CT series stored with one STOW-RS request; the series every retrieval reads."""
+    """Stored with one STOW-RS request."""
     stow_parallel: SeriesFiles
-    """CT series stored by 4 concurrent STOW-RS clients, a quarter each."""
+    """Stored by 4 concurrent STOW-RS clients, a quarter each."""
     cstore: SeriesFiles
     rest: SeriesFiles
+
+
+@dataclass(frozen=True)
+class BenchData:
+    runs: tuple[IngestSets, ...]
     mr: SeriesFiles
     multiframe: SeriesFiles
     jpeg: SeriesFiles
     studies: SeriesFiles
     """One small instance per study (several studies, so `study`/`series` are those of the first)."""
+
+    @property
+    def stow(self) -> SeriesFiles:
+        """The series every retrieval reads: the first one stored by STOW-RS."""
+        return self.runs[0].stow
 
 
 def _phantom(size: int) -> np.ndarray:
@@ -152,11 +164,13 @@ def _search_studies(folder: Path, count: int) -> SeriesFiles:
 def generate(root: Path, sizes: Sizes) -> BenchData:
     """Write every set under `root` (a few seconds per hundred CT slices)."""
     mr = make_series(sizes.mr_slices, modality="MR", rows=256, columns=256, patient_name="BENCH^MR", seed=3)
+    runs = tuple(
+        IngestSets(*(_ct(root / f"run{r}" / name, sizes, seed=10 * r + i) for i, name in enumerate(
+            ("stow", "stow4", "cstore", "rest"))))
+        for r in range(sizes.ingest_runs)
+    )
     return BenchData(
-        stow=_ct(root / "stow", sizes, seed=1),
-        stow_parallel=_ct(root / "stow4", sizes, seed=2),
-        cstore=_ct(root / "cstore", sizes, seed=3),
-        rest=_ct(root / "rest", sizes, seed=4),
+        runs=runs,
         mr=_write(root / "mr", mr, None, 0),
         multiframe=_multiframe(root / "multiframe", sizes),
         jpeg=_jpeg(root / "jpeg", sizes),

@@ -21,9 +21,10 @@ from pathlib import Path
 import httpx
 
 from bench.data import BenchData
-from bench.http import Target, stow, stow_body
+from bench.http import Target, stow_body
+from bench.ingest import stow_rate
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
-from bench.rows import Figure, Row, number, rate
+from bench.rows import Figure, Row, number
 from bench.sizes import Sizes
 from tests.support.ports import free_port
 
@@ -92,10 +93,9 @@ def _stack(folder: Path) -> Iterator[Target]:
 def front_rows(data: BenchData, sizes: Sizes, folder: Path, direct: list[Row]) -> list[Row]:
     """STOW-RS, series metadata, whole series and rendered JPEG through the front, beside Orthanc's direct figures."""
     folder.mkdir(parents=True, exist_ok=True)
-    n = len(data.stow.files)
 
     def stow_one(target: Target) -> Figure:
-        return rate(n, stow(target, stow_body(list(data.stow.files), folder / "stow.body")).seconds)
+        return Figure(stow_rate(target, data.stow, stow_body(list(data.stow.files), folder / "stow.body")))
 
     measures: dict[str, Callable[[Target], Figure]] = {
         "stow": stow_one,

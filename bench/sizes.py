@@ -11,6 +11,8 @@ __all__ = ["DEFAULT", "QUICK", "Sizes"]
 class Sizes:
     """Every size the run depends on; `python -m bench --help` lists them as flags."""
 
+    ingest_runs: int = 3
+    """Times each CT ingest row runs, each on a fresh series (median and worst are reported)."""
     ct_slices: int = 300
     """Slices of each CT series (STOW-RS, C-STORE, REST and retrieval scenarios)."""
     ct_size: int = 512
@@ -38,7 +40,7 @@ class Sizes:
 DEFAULT = Sizes()
 
 QUICK = Sizes(
-    ct_slices=40, ct_size=512, mr_slices=20, frames=10, jpeg_slices=10, studies=100, searches=10,
+    ingest_runs=1, ct_slices=40, ct_size=512, mr_slices=20, frames=10, jpeg_slices=10, studies=100, searches=10,
     metadata_runs=3, retrieve_runs=2, frame_requests=20, ceiling_mb=64,
 )
 """A smoke run of about two minutes: every scenario, small data."""
