@@ -1,8 +1,9 @@
-"""The machine's own limits, measured in the same run: fsync'd writes to the data disk, nginx over loopback TLS.
+"""The machine's own limits, measured in the same run: fsync'd writes to the data disk, nginx over loopback.
 
 Each server throughput can be read as a fraction of these: an ingest can go no
 faster than files written and fsync'd one by one; a retrieval no faster than
-nginx sends a file of the same size through TLS on the same loopback.
+nginx sends a file of the same size on the same loopback (plain HTTP for the
+direct rows, TLS for the rows through pacsbox's front).
 """
 
 from __future__ import annotations
@@ -71,23 +72,29 @@ def _certificate(folder: Path) -> tuple[Path, Path, Path]:
 
 
 def _nginx_static(folder: Path, big: Path, runs: int, requests: int) -> list[Ceiling]:
+    """A series-sized file and a small JSON answer served by nginx, over TLS and over plain HTTP."""
     ca, cert, key = _certificate(folder / "tls")
     small = folder / "small.json"
     small.write_text("[" + ",".join(['{"00100010":{"vr":"PN"}}'] * 60) + "]")
     locations = f"""        location = /big {{ alias {big}; sendfile on; }}
         location = /small {{ alias {small}; }}"""
-    with run_nginx(folder / "nginx", cert, key, locations) as port:
-        target = Target("nginx", "", "", 0, curl_options=(f'cacert = "{ca}"',))
-        url = f"https://127.0.0.1:{port}"
-        big_answers = get_many(target, [f"{url}/big"] * (runs + 1), "*/*")[1:]
-        small_answers = get_many(target, [f"{url}/small"] * (requests + 1), "*/*")[1:]
-    mb = big.stat().st_size / 1e6
-    return [
-        Ceiling("tls_mb", f"nginx static file over loopback TLS ({mb:.0f} MB, kept-alive curl)", "MB/s",
-                figure([a.size / 1e6 / a.seconds for a in big_answers], better="higher")),
-        Ceiling("tls_small", f"nginx static file over loopback TLS ({small.stat().st_size / 1e3:.1f} kB)", "ms",
-                figure([a.seconds for a in small_answers], 1000)),
-    ]
+    mb, kb = big.stat().st_size / 1e6, small.stat().st_size / 1e3
+    found = []
+    for scheme, tls in (("https", (cert, key)), ("http", None)):
+        with run_nginx(folder / f"nginx-{scheme}", locations, tls) as port:
+            client = Target("nginx", "", "", 0, curl_options=(f'cacert = "{ca}"',))
+            url = f"{scheme}://127.0.0.1:{port}"
+            big_answers = get_many(client, [f"{url}/big"] * (runs + 1), "*/*")[1:]
+            small_answers = get_many(client, [f"{url}/small"] * (requests + 1), "*/*")[1:]
+        over = "loopback TLS" if tls else "loopback plain HTTP"
+        key_prefix = "tls" if tls else "http"
+        found += [
+            Ceiling(f"{key_prefix}_mb", f"nginx static file over {over} ({mb:.0f} MB, kept-alive curl)", "MB/s",
+                    figure([a.size / 1e6 / a.seconds for a in big_answers], better="higher")),
+            Ceiling(f"{key_prefix}_small", f"nginx static file over {over} ({kb:.1f} kB)", "ms",
+                    figure([a.seconds for a in small_answers], 1000)),
+        ]
+    return found
 
 
 def ceilings(folder: Path, series: list[Path], megabytes: int, runs: int, requests: int) -> list[Ceiling]:

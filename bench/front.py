@@ -1,24 +1,19 @@
 """pacsbox measured a second time through its nginx TLS front (`pacsbox up`), to show what the front costs.
 
-Isolated here because `pacsbox up` comes with the native stack: when this
-build has no such command, the rows say so and nothing else changes. The
-stack runs on a fresh configuration (`pacsbox setup --non-interactive`), an
-editor's access token is obtained the way a viewer gets one (admin issues a
-one-off token, the client exchanges it), and the same requests as the direct
-rows are sent with that token over HTTPS.
+Isolated here because `pacsbox up` comes with the native stack
+(tests/support/stack.py starts it): on a build without it the rows say
+"skipped" and nothing else changes. The stack runs on a folder the wizard set
+up; an editor's access token is obtained as a viewer gets one (the admin API
+issues a one-off token, the client exchanges it), and the same requests as the
+direct rows go to `https://localhost:PORT/zhiva/pacs` with that token.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
+import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from bench.data import BenchData
 from bench.http import Target, stow_body
@@ -26,68 +21,33 @@ from bench.ingest import stow_rate
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
 from bench.rows import Figure, Row, number
 from bench.sizes import Sizes
-from tests.support.ports import free_port
 
 __all__ = ["front_rows", "stack_available"]
 
-PASSWORD = "Bench-front-admin-42"
 SUFFIX = " — through nginx TLS (`pacsbox up`)"
 
 
 def stack_available() -> bool:
-    """True when this build has `pacsbox up`."""
-    probe = subprocess.run([sys.executable, "-m", "pacsbox.cli", "up", "--help"], capture_output=True)
-    return probe.returncode == 0
-
-
-def _env(folder: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("PACSBOX_")}
-    return {**clean, "PACSBOX_CONFIG_DIR": str(folder), "PACSBOX_DATA_DIR": str(folder / "data"),
-            "PACSBOX_DICOM_PORT": "0", "PACSBOX_DICOM_TLS_PORT": "0",
-            "PACSBOX_PACS_URL": f"http://127.0.0.1:{free_port()}", "PACSBOX_AUTH_URL": f"http://127.0.0.1:{free_port()}",
-            "PACSBOX_VIEWER_URL": f"http://127.0.0.1:{free_port()}"}
+    """True when this build has the native stack (`pacsbox up` and its test helper)."""
+    return importlib.util.find_spec("pacsbox.stack") is not None and importlib.util.find_spec("tests.support.stack") is not None
 
 
 @contextmanager
 def _stack(folder: Path) -> Iterator[Target]:
-    """`pacsbox up` on a fresh configuration; yields the pacs service as an editor reaches it through nginx."""
+    """`pacsbox up` on a fresh wizard-made folder; yields its pacs service as an editor reaches it through nginx."""
+    from pacsbox.wizard.apply import apply
+    from tests.support.stack import StackProcess  # type: ignore[import-not-found,unused-ignore]
+    from tests.support.wizard import answers, layout
+
     folder.mkdir(parents=True, exist_ok=True)
-    https = free_port()
-    env = _env(folder)
-    (folder / "admin-password").write_text(PASSWORD + "\n")
-    subprocess.run([sys.executable, "-m", "pacsbox.cli", "setup", "--non-interactive", "--admin-password-file",
-                    str(folder / "admin-password"), "--hostname", "127.0.0.1", "--hostname", "localhost",
-                    "--https-port", str(https), "--public-url", f"https://127.0.0.1:{https}"],
-                   env=env, check=True, capture_output=True, timeout=120)
-    log = open(folder / "up.log", "ab")
-    up = subprocess.Popen([sys.executable, "-m", "pacsbox.cli", "up", "--https-port", str(https),
-                           "--http-port", str(free_port())], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"https://127.0.0.1:{https}"
-    ca = next(folder.rglob("ca.crt"))
+    apply(answers(), layout(folder))
+    stack = StackProcess(folder).start()
     try:
-        with httpx.Client(base_url=base, verify=str(ca), timeout=30) as http:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if http.get("/zhiva/pacs/studies").status_code == 401:
-                        break
-                except httpx.TransportError:
-                    pass
-                if up.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"pacsbox up did not come up: see {folder / 'up.log'}")
-                time.sleep(0.2)
-            one_off = http.post("/auth/generate-token", json={
-                "password": PASSWORD, "name": "Bench", "username": "bench", "canEditResource": True,
-                "createUserIfNotExists": True}).raise_for_status().json()["token"]
-            access = http.post("/auth/generate-access-token", headers={"Authorization": one_off}).headers["authorization"]
-        yield Target("pacsbox", f"{base}/zhiva", f"{base}/zhiva/pacs", up.pid,
-                     curl_options=(f'cacert = "{ca}"', f'header = "Authorization: {access}"'))
+        token = stack.token(can_edit=True)
+        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", stack.service_process("pacs").pid,
+                     curl_options=(f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"'))
     finally:
-        up.terminate()
-        try:
-            up.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            up.kill()
+        stack.stop()
 
 
 def front_rows(data: BenchData, sizes: Sizes, folder: Path, direct: list[Row]) -> list[Row]:
@@ -104,6 +64,7 @@ def front_rows(data: BenchData, sizes: Sizes, folder: Path, direct: list[Row]) -
         "rendered": lambda t: rendered_slice(t, data, sizes),
     }
     front = [Row(row.name + SUFFIX, row.unit, row.better, row.goal, orthanc=row.orthanc, key=row.key,
+                 ceiling="tls_mb" if row.key == "retrieval" else "",
                  note=f"pacsbox direct: {number(row.pacsbox.median)} {row.unit}" if row.pacsbox else "")
              for row in direct if row.key in measures]
     if not stack_available():

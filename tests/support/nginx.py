@@ -29,10 +29,7 @@ http {{
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
     server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        ssl_protocols TLSv1.2 TLSv1.3;
+        listen 127.0.0.1:{port}{tls}
 {locations}
     }}
 }}
@@ -40,8 +37,10 @@ http {{
 
 
 @contextmanager
-def run_nginx(prefix: Path, cert: Path, key: Path, locations: str, workers: int = 1) -> Iterator[int]:
-    """nginx serving HTTPS with `cert`/`key` and the given `location` blocks; yields its port.
+def run_nginx(prefix: Path, locations: str, tls: tuple[Path, Path] | None = None, workers: int = 1) -> Iterator[int]:
+    """nginx serving the given `location` blocks, over HTTPS with `tls` = (certificate, key), else plain HTTP.
+
+    Yields its port.
 
     Raises:
         RuntimeError: nginx is missing, exits, or does not listen within 10 s.
@@ -51,7 +50,9 @@ def run_nginx(prefix: Path, cert: Path, key: Path, locations: str, workers: int 
     port = free_port()
     prefix.mkdir(parents=True, exist_ok=True)
     config = prefix / "nginx.conf"
-    config.write_text(CONFIG.format(prefix=prefix, port=port, cert=cert, key=key, locations=locations, workers=workers))
+    listen = (f" ssl;\n        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};\n"
+              "        ssl_protocols TLSv1.2 TLSv1.3;") if tls else ";"
+    config.write_text(CONFIG.format(prefix=prefix, port=port, tls=listen, locations=locations, workers=workers))
     process = subprocess.Popen([NGINX, "-e", "stderr", "-p", str(prefix), "-c", str(config), "-g", "daemon off;"],
                                stderr=subprocess.PIPE, text=True)
     try:

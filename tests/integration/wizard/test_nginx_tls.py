@@ -30,8 +30,8 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def nginx(certs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     files = layout(certs)
-    with run_nginx(tmp_path_factory.mktemp("nginx"), files.server_crt, files.server_key,
-                   '        location / { return 200 "pacsbox\\n"; }') as port:
+    with run_nginx(tmp_path_factory.mktemp("nginx"), '        location / { return 200 "pacsbox\\n"; }',
+                   (files.server_crt, files.server_key)) as port:
         yield port
 
 
