@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dataclasses.replace(base, **{f.name: getattr(args, f.name) for f in dataclasses.fields(Sizes)
                                          if getattr(args, f.name) is not None})
     work = args.work or Path(tempfile.mkdtemp(prefix="pacsbox-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)  # nginx's workers (user nobody when run as root) read the ceiling's files in there
     started, load_start = time.monotonic(), load()
     try:
@@ -75,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += front_rows(data, sizes, work / "front", rows)
         info = {
             "machine": machine(work, versions),
-            "command": "make bench-quick" if args.quick else "make bench",
-            "argv": shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])]),
+            "command": shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])]),
             "mode": "quick" if base is QUICK else "default",
             "sizes": dataclasses.asdict(sizes),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

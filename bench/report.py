@@ -45,7 +45,8 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "configuration in `bench/orthanc.json`). Clients are curl (one kept-alive connection per list of",
         "requests) and dcmtk's storescu.",
         "",
-        f"- command: `{info['command']}` ({info['mode']} sizes), {info['date']}, {info['duration_s']:.0f} s in all",
+        f"- command: `{info['command']}` ({info['mode']} sizes; `make bench` runs `python -m bench`,"
+        f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}, Python {m['python']}, "
         f"pacsbox {m['pacsbox_commit']}, Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
         f"- load average (1, 5, 15 min): {info['load']['start']} at the start, {info['load']['end']} at the end"
