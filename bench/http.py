@@ -7,13 +7,14 @@ each request's own status, time and size.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Answer", "Target", "get_many", "post_files", "stow_body"]
+__all__ = ["Answer", "Target", "count_matches", "get_many", "post_files", "stow", "stow_body"]
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,16 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _run(target: Target, requests: list[list[tuple[str, str]]], ok: tuple[int, ...]) -> tuple[list[Answer], float]:
-    """Send `requests` (lists of curl config options) in one curl; (answers, wall seconds)."""
+def _run(
+    target: Target, requests: list[list[tuple[str, str]]], ok: tuple[int, ...], output: str = "/dev/null"
+) -> tuple[list[Answer], float]:
+    """Send `requests` (lists of curl config options) in one curl, bodies to `output`; (answers, wall seconds)."""
     lines: list[str] = []
     for i, options in enumerate(requests):
         if i:
             lines.append("next")
         lines += [f"{key} = {_quoted(value)}" for key, value in options]
-        lines += ['output = "/dev/null"', 'write-out = "%{http_code} %{time_total} %{size_download}\\n"']
+        lines += [f"output = {_quoted(output)}", 'write-out = "%{http_code} %{time_total} %{size_download}\\n"']
         lines += list(target.curl_options)
     with tempfile.NamedTemporaryFile("w", suffix=".curl") as config:
         config.write("\n".join(lines) + "\n")
@@ -69,6 +72,14 @@ def _run(target: Target, requests: list[list[tuple[str, str]]], ok: tuple[int, .
 def get_many(target: Target, urls: list[str], accept: str, ok: tuple[int, ...] = (200,)) -> list[Answer]:
     """GET each URL once, in order, on one kept-alive connection."""
     return _run(target, [[("url", u), ("header", f"Accept: {accept}")] for u in urls], ok)[0]
+
+
+def count_matches(target: Target, url: str) -> int:
+    """How many results a QIDO-RS URL answers (0 for 204 No Content), asked as the target's clients ask."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as body:
+        _run(target, [[("url", url), ("header", "Accept: application/dicom+json")]], (200, 204), body.name)
+        text = Path(body.name).read_bytes()
+    return len(json.loads(text)) if text.strip() else 0
 
 
 def post_files(target: Target, url: str, files: list[Path], content_type: str) -> tuple[list[Answer], float]:

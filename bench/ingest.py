@@ -16,10 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
-
 from bench.data import BenchData, IngestSets, SeriesFiles
-from bench.http import Target, post_files, stow, stow_body
+from bench.http import Target, count_matches, post_files, stow, stow_body
 from bench.memory import PeakMemory
 from bench.rows import Figure, Goal, Row, figure
 
@@ -29,9 +27,7 @@ CLIENTS = 4
 
 
 def _check_stored(target: Target, files: SeriesFiles) -> None:
-    url = f"{target.dicomweb}/studies/{files.study}/series/{files.series}/instances"
-    found = httpx.get(url, headers={"Accept": "application/dicom+json"}, timeout=120)
-    count = len(found.json()) if found.status_code == 200 else 0
+    count = count_matches(target, f"{target.dicomweb}/studies/{files.study}/series/{files.series}/instances")
     if count != len(files.files):
         raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of series {files.series}")
 

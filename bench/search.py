@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from bench.data import SURNAMES, BenchData
-from bench.http import Target, get_many, stow, stow_body
+from bench.http import Target, count_matches, get_many, stow, stow_body
 from bench.rows import Figure, Goal, Row, figure, rate
 
 __all__ = ["search_rows"]
@@ -32,11 +30,6 @@ def _index(target: Target, bodies: list[Path]) -> float:
     return sum(stow(target, body).seconds for body in bodies)
 
 
-def _matches(target: Target, query: str) -> int:
-    answer = httpx.get(f"{target.dicomweb}/studies?{query}", headers={"Accept": "application/dicom+json"}, timeout=60)
-    return len(answer.json()) if answer.status_code == 200 else 0
-
-
 def search_rows(targets: list[Target], data: BenchData, work: Path, runs: int) -> list[Row]:
     work.mkdir(parents=True, exist_ok=True)
     files = list(data.studies.files)
@@ -51,7 +44,7 @@ def search_rows(targets: list[Target], data: BenchData, work: Path, runs: int) -
     for label, query in QUERIES.items():
         counts = {}
         for target in targets:
-            counts[target.name] = _matches(target, query)
+            counts[target.name] = count_matches(target, f"{target.dicomweb}/studies?{query}")
             answers = get_many(target, [f"{target.dicomweb}/studies?{query}"] * (runs + WARM_UP), "application/dicom+json")
             result: Figure = figure([a.seconds for a in answers[WARM_UP:]], 1000)
             setattr(rows[label], target.name, result)
