@@ -22,7 +22,7 @@ from bench.data import generate
 from bench.front import front_rows
 from bench.ingest import ingest_rows
 from bench.machine import load, machine
-from bench.profile import profiled
+from bench.profile import Profiler
 from bench.report import write_report
 from bench.retrieve import retrieve_rows
 from bench.search import search_rows
@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of about two minutes")
     parser.add_argument("--work", type=Path, help="folder for data and servers (default: a temporary one, removed)")
     parser.add_argument("--output", type=Path, default=Path("docs"), help="where the report goes (default docs/)")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the pacs process per phase")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the pacs process, one per measurement")
     for f in dataclasses.fields(Sizes):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, help=f"default {getattr(DEFAULT, f.name)}")
     return parser
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)  # nginx's workers (user nobody when run as root) read the ceiling's files in there
     started, load_start = time.monotonic(), load()
+    profiler = Profiler(args.profile)
     try:
         _step(f"generating data in {work}", started)
         data = generate(work / "data", sizes)
@@ -63,17 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         with running_servers(work / "servers") as (pacsbox, orthanc, orthanc_process):
             targets = [pacsbox, orthanc]
             _step("ingest", started)
-            with profiled(pacsbox.pid, args.profile, "ingest"):
-                rows = ingest_rows(targets, data, work / "bodies")
+            rows = ingest_rows(targets, data, work / "bodies", profiler)
             _step("search", started)
-            with profiled(pacsbox.pid, args.profile, "search"):
-                rows += search_rows(targets, data, work / "bodies", sizes.searches)
+            rows += search_rows(targets, data, work / "bodies", sizes.searches, profiler)
             _step("retrieval", started)
-            with profiled(pacsbox.pid, args.profile, "retrieval"):
-                rows += retrieve_rows(targets, data, sizes)
+            rows += retrieve_rows(targets, data, sizes, profiler)
             versions = orthanc_versions(orthanc_process.url)
         _step("pacsbox through its TLS front", started)
-        rows += front_rows(data, sizes, work / "front", rows)
+        rows += front_rows(data, sizes, work / "front", rows, profiler)
         info = {
             "machine": machine(work, versions),
             "command": shlex.join(["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])]),

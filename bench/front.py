@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.data import BenchData
 from bench.http import Target, stow_body
 from bench.ingest import stow_rate
+from bench.profile import NO_PROFILE, Profiler
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
 from bench.rows import Figure, Row, number
 from bench.sizes import Sizes
@@ -50,7 +51,9 @@ def _stack(folder: Path) -> Iterator[Target]:
         stack.stop()
 
 
-def front_rows(data: BenchData, sizes: Sizes, folder: Path, direct: list[Row]) -> list[Row]:
+def front_rows(
+    data: BenchData, sizes: Sizes, folder: Path, direct: list[Row], profiler: Profiler = NO_PROFILE
+) -> list[Row]:
     """STOW-RS, series metadata, whole series and rendered JPEG through the front, beside Orthanc's direct figures."""
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -73,5 +76,6 @@ def front_rows(data: BenchData, sizes: Sizes, folder: Path, direct: list[Row]) -
         return front
     with _stack(folder / "stack") as target:
         for row in front:
-            row.pacsbox = measures[row.key](target)
+            with profiler.record(target, f"front-{row.key}"):
+                row.pacsbox = measures[row.key](target)
     return front

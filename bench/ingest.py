@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from bench.data import BenchData, IngestSets, SeriesFiles
 from bench.http import Target, count_matches, post_files, stow, stow_body
 from bench.memory import PeakMemory
+from bench.profile import NO_PROFILE, Profiler
 from bench.rows import Figure, Goal, Row, figure
 
 __all__ = ["ingest_rows", "stow_rate"]
@@ -66,15 +68,22 @@ def _rest(target: Target, files: SeriesFiles) -> float:
     return len(answers) / sum(a.seconds for a in answers)
 
 
-def _round(target: Target, sets: IngestSets, work: Path) -> dict[str, float]:
+def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> dict[str, float]:
     """One round of the CT rows on one server: instances per second by row key."""
     single = stow_body(list(sets.stow.files), work / "stow.body")
     quarters = [stow_body(list(sets.stow_parallel.files[i::CLIENTS]), work / f"stow4-{i}.body") for i in range(CLIENTS)]
-    result = {"stow": stow_rate(target, sets.stow, single),
-              "stow4": _stow_parallel(target, sets.stow_parallel, quarters)}
-    if target.dicom is not None:
-        result["cstore"] = _cstore(target, sets.cstore)
-    result["rest"] = _rest(target, sets.rest)
+    measures: dict[str, Callable[[], float]] = {
+        "stow": lambda: stow_rate(target, sets.stow, single),
+        "stow4": lambda: _stow_parallel(target, sets.stow_parallel, quarters),
+        "cstore": lambda: _cstore(target, sets.cstore),
+        "rest": lambda: _rest(target, sets.rest),
+    }
+    if target.dicom is None:
+        del measures["cstore"]
+    result = {}
+    for key, measure in measures.items():
+        with profiler.record(target, key):
+            result[key] = measure()
     return result
 
 
@@ -101,7 +110,7 @@ def _rows(data: BenchData) -> dict[str, Row]:
     return rows
 
 
-def ingest_rows(targets: list[Target], data: BenchData, work: Path) -> list[Row]:
+def ingest_rows(targets: list[Target], data: BenchData, work: Path, profiler: Profiler = NO_PROFILE) -> list[Row]:
     """Every ingest row; each server's memory is sampled throughout."""
     work.mkdir(parents=True, exist_ok=True)
     rows = _rows(data)
@@ -110,15 +119,17 @@ def ingest_rows(targets: list[Target], data: BenchData, work: Path) -> list[Row]
         peaks = {t.name: stack.enter_context(PeakMemory(t.pid)) for t in targets}
         for number, sets in enumerate(data.runs):
             for target in targets[number % 2:] + targets[:number % 2]:
-                for key, value in _round(target, sets, work).items():
+                for key, value in _round(target, sets, work, profiler).items():
                     samples[target.name][key].append(value)
         for key, files in (("mr", data.mr), ("jpeg", data.jpeg)):
             body = stow_body(list(files.files), work / f"{key}.body")
             for target in targets:
-                samples[target.name][key].append(stow_rate(target, files, body))
+                with profiler.record(target, key):
+                    samples[target.name][key].append(stow_rate(target, files, body))
         body = stow_body(list(data.multiframe.files), work / "multiframe.body")
         for target in targets:
-            rate = stow_rate(target, data.multiframe, body)  # one instance: instances/s times its size is MB/s
+            with profiler.record(target, "multiframe"):
+                rate = stow_rate(target, data.multiframe, body)  # one instance: instances/s times its size is MB/s
             samples[target.name]["multiframe"].append(rate * data.multiframe.size / 1e6)
     for target in targets:
         for key, values in samples[target.name].items():

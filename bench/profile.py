@@ -1,8 +1,8 @@
-"""Optional py-spy profiles of the pacs process while the scenarios run (`python -m bench --profile DIR`).
+"""Optional py-spy profiles of the pacs process, one per measurement (`python -m bench --profile DIR`).
 
-Each phase leaves DIR/PHASE.txt (collapsed stacks, one line per stack with its
-sample count: flame graph tools read it) and DIR/PHASE.top.txt, the functions
-that held the most samples, inclusive and by themselves. py-spy samples only
+Each pacsbox measurement leaves DIR/KEY.txt (collapsed stacks, one line per
+stack with its sample count: flame graph tools read it) and DIR/KEY.top.txt,
+the functions that held the most samples, inclusive and by themselves. py-spy samples only
 threads that are running, so the time pacsbox spends waiting (on the client,
 on Orthanc's turn) does not count.
 """
@@ -15,11 +15,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["profiled"]
+from bench.http import Target
+
+__all__ = ["NO_PROFILE", "Profiler", "summarize"]
+
+ATTACH_SECONDS = 0.5
+"""Time py-spy is given to attach before the measured requests start."""
 
 
 def _py_spy() -> str | None:
@@ -51,24 +57,46 @@ def summarize(collapsed: Path, top: int = 25) -> str:
     return "\n".join(lines) + "\n"
 
 
-@contextmanager
-def profiled(pid: int, folder: Path | None, phase: str) -> Iterator[None]:
-    """Record `pid` with py-spy during the block when `folder` is given (and py-spy is installed)."""
-    tool = _py_spy() if folder else None
-    if folder is None or tool is None:
-        if folder is not None:
-            print("bench: py-spy not found (pip install py-spy): no profile", file=sys.stderr)
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{phase}.txt"
-    recorder = subprocess.Popen([tool, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-                                 "--output", str(out), "--threads", "--nonblocking"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        recorder.send_signal(signal.SIGINT)
-        recorder.wait(timeout=60)
-        if out.exists():
-            (folder / f"{phase}.top.txt").write_text(summarize(out))
+class Profiler:
+    """Records the pacs process with py-spy around each pacsbox measurement, when given a folder.
+
+    `with profiler.record(target, "stow"):` leaves FOLDER/stow.txt and stow.top.txt
+    (stow-2.txt ... for the next rounds); other servers and a profiler without a
+    folder record nothing.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.tool = _py_spy() if folder else None
+        if folder is not None and self.tool is None:
+            print("bench: py-spy not found (pip install py-spy): no profiles", file=sys.stderr)
+
+    def _output(self, key: str) -> Path:
+        assert self.folder is not None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        out, n = self.folder / f"{key}.txt", 1
+        while out.exists():
+            n += 1
+            out = self.folder / f"{key}-{n}.txt"
+        return out
+
+    @contextmanager
+    def record(self, target: Target, key: str) -> Iterator[None]:
+        if self.tool is None or target.name != "pacsbox":
+            yield
+            return
+        out = self._output(key)
+        recorder = subprocess.Popen([self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", "250",
+                                     "--output", str(out), "--threads", "--nonblocking"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(ATTACH_SECONDS)
+        try:
+            yield
+        finally:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
+            if out.exists():
+                out.with_suffix(".top.txt").write_text(summarize(out))
+
+
+NO_PROFILE = Profiler(None)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bench.data import BenchData, SeriesFiles
 from bench.http import Answer, Target, get_many
+from bench.profile import NO_PROFILE, Profiler
 from bench.rows import Figure, Goal, Row, figure
 from bench.sizes import Sizes
 
@@ -82,19 +83,23 @@ def _rows(data: BenchData, sizes: Sizes) -> list[tuple[Row, Measure]]:
         (Row(f"WADO-RS series metadata, {n} slices", "ms", "lower", Goal("ratio", 0.2), key="metadata"), series_metadata),
         (Row(f"WADO-RS whole series, {n} slices ({mb:.0f} MB)", "MB/s", "higher", Goal("ratio", 1.0),
              ceiling="http_mb", key="retrieval"), series_retrieval),
-        (Row("WADO-RS single frame, distinct CT slices", "frames/s", "higher", Goal("ratio", 1.0)), slice_frames),
-        (Row(f"WADO-RS single frame of the {sizes.frames}-frame instance", "frames/s", "higher", Goal("ratio", 1.0)),
-         multiframe_frames),
+        (Row("WADO-RS single frame, distinct CT slices", "frames/s", "higher", Goal("ratio", 1.0), key="frames"),
+         slice_frames),
+        (Row(f"WADO-RS single frame of the {sizes.frames}-frame instance", "frames/s", "higher", Goal("ratio", 1.0),
+             key="multiframe_frames"), multiframe_frames),
         (Row("rendered JPEG of a CT slice", "ms", "lower", Goal("ratio", 1.0), key="rendered"), rendered_slice),
-        (Row("rendered JPEG of a JPEG Lossless CT slice", "ms", "lower", Goal("ratio", 1.0)), rendered_jpeg_slice),
-        (Row("rendered JPEG of one frame of the multi-frame", "ms", "lower", Goal("ratio", 1.0)), rendered_multiframe),
+        (Row("rendered JPEG of a JPEG Lossless CT slice", "ms", "lower", Goal("ratio", 1.0), key="rendered_jpeg"),
+         rendered_jpeg_slice),
+        (Row("rendered JPEG of one frame of the multi-frame", "ms", "lower", Goal("ratio", 1.0),
+             key="rendered_multiframe"), rendered_multiframe),
     ]
 
 
-def retrieve_rows(targets: list[Target], data: BenchData, sizes: Sizes) -> list[Row]:
+def retrieve_rows(targets: list[Target], data: BenchData, sizes: Sizes, profiler: Profiler = NO_PROFILE) -> list[Row]:
     """Each request list starts with one warm-up request, left out of the figures."""
     rows = _rows(data, sizes)
     for row, measure in rows:
         for target in targets:
-            setattr(row, target.name, measure(target, data, sizes))
+            with profiler.record(target, row.key):
+                setattr(row, target.name, measure(target, data, sizes))
     return [row for row, _ in rows]
