@@ -24,6 +24,8 @@ from bench.http import Target
 
 __all__ = ["NO_PROFILE", "Profiler", "summarize"]
 
+RATE = 250
+"""Samples per second."""
 ATTACH_SECONDS = 0.5
 """Time py-spy is given to attach before the measured requests start."""
 
@@ -36,9 +38,13 @@ _LINE = re.compile(r":\d+\)$")
 
 
 def summarize(collapsed: Path, top: int = 25) -> str:
-    """The `top` functions (line numbers dropped) by inclusive and by own samples, as percentages of all samples."""
+    """Seconds each thread was busy, then the `top` functions (line numbers dropped) by inclusive and own samples.
+
+    A thread busy for about the whole measured time is the bottleneck of that row.
+    """
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    threads: collections.Counter[str] = collections.Counter()
     total = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -48,9 +54,11 @@ def summarize(collapsed: Path, top: int = 25) -> str:
         n = int(count)
         total += n
         own[frames[-1]] += n
+        threads[re.sub(r"^thread \(\d+\):? ?", "", frames[0]) or "worker"] += n
         for frame in set(frames):
             inclusive[frame] += n
-    lines = [f"{total} samples"]
+    lines = [f"{total} samples at {RATE} Hz; busy seconds by thread:"]
+    lines += [f"{n / RATE:7.2f} s  {name}" for name, n in threads.most_common()]
     for title, counter in (("inclusive", inclusive), ("own", own)):
         lines += ["", f"top {top}, {title}:"]
         lines += [f"{100 * n / max(total, 1):5.1f} %  {frame}" for frame, n in counter.most_common(top)]
@@ -86,17 +94,19 @@ class Profiler:
             yield
             return
         out = self._output(key)
-        recorder = subprocess.Popen([self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", "250",
+        recorder = subprocess.Popen([self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", str(RATE),
                                      "--output", str(out), "--threads", "--nonblocking"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(ATTACH_SECONDS)
+        start = time.perf_counter()
         try:
             yield
         finally:
+            wall = time.perf_counter() - start
             recorder.send_signal(signal.SIGINT)
             recorder.wait(timeout=60)
             if out.exists():
-                out.with_suffix(".top.txt").write_text(summarize(out))
+                out.with_suffix(".top.txt").write_text(f"measured for {wall:.2f} s\n" + summarize(out))
 
 
 NO_PROFILE = Profiler(None)
