@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of about two minutes")
     parser.add_argument("--work", type=Path, help="folder for data and servers (default: a temporary one, removed)")
     parser.add_argument("--output", type=Path, default=Path("docs"), help="where the report goes (default docs/)")
-    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy profiles of the pacs process, one per measurement")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy profiles of the pacs process, one per measurement")
     for f in dataclasses.fields(Sizes):
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=int, help=f"default {getattr(DEFAULT, f.name)}")
     return parser

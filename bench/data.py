@@ -109,7 +109,8 @@ def _write(folder: Path, datasets: Iterable[Dataset], pixels: np.ndarray | None,
 
 
 def _ct(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
-    series = make_series(sizes.ct_slices, rows=sizes.ct_size, columns=sizes.ct_size, patient_name="BENCH^CT", seed=seed)
+    series = make_series(sizes.ct_slices, rows=sizes.ct_size, columns=sizes.ct_size, patient_name="BENCH^CT",
+                         seed=seed)
     return _write(folder, series, _phantom(sizes.ct_size), seed)
 
 

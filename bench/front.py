@@ -30,7 +30,7 @@ SUFFIX = " — through nginx TLS (`pacsbox up`)"
 
 def stack_available() -> bool:
     """True when this build has the native stack (`pacsbox up` and its test helper)."""
-    return importlib.util.find_spec("pacsbox.stack") is not None and importlib.util.find_spec("tests.support.stack") is not None
+    return all(importlib.util.find_spec(name) is not None for name in ("pacsbox.stack", "tests.support.stack"))
 
 
 @contextmanager
@@ -45,8 +45,9 @@ def _stack(folder: Path) -> Iterator[Target]:
     stack = StackProcess(folder).start()
     try:
         token = stack.token(can_edit=True)
-        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", stack.service_process("pacs").pid,
-                     curl_options=(f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"'))
+        pid = stack.service_process("pacs").pid
+        options = (f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"')
+        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options)
     finally:
         stack.stop()
 

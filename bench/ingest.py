@@ -31,7 +31,7 @@ CLIENTS = 4
 def _check_stored(target: Target, files: SeriesFiles) -> None:
     count = count_matches(target, f"{target.dicomweb}/studies/{files.study}/series/{files.series}/instances")
     if count != len(files.files):
-        raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of series {files.series}")
+        raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of {files.series}")
 
 
 def stow_rate(target: Target, files: SeriesFiles, body: Path) -> float:
@@ -71,7 +71,8 @@ def _rest(target: Target, files: SeriesFiles) -> float:
 def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> dict[str, float]:
     """One round of the CT rows on one server: instances per second by row key."""
     single = stow_body(list(sets.stow.files), work / "stow.body")
-    quarters = [stow_body(list(sets.stow_parallel.files[i::CLIENTS]), work / f"stow4-{i}.body") for i in range(CLIENTS)]
+    parts = [list(sets.stow_parallel.files[i::CLIENTS]) for i in range(CLIENTS)]
+    quarters = [stow_body(part, work / f"stow4-{i}.body") for i, part in enumerate(parts)]
     measures: dict[str, Callable[[], float]] = {
         "stow": lambda: stow_rate(target, sets.stow, single),
         "stow4": lambda: _stow_parallel(target, sets.stow_parallel, quarters),
@@ -98,11 +99,12 @@ def _rows(data: BenchData) -> dict[str, Row]:
                       Goal("ratio", 1.5), ceiling="disk_files"),
         "rest": Row(f"REST POST /instances, {n} CT slices, one per request", "instances/s", "higher",
                     Goal("ratio", 1.0), ceiling="disk_files"),
-        "mr": Row(f"STOW-RS, {len(data.mr.files)}-slice MR series (256x256)", "instances/s", "higher", Goal("ratio", 1.0)),
+        "mr": Row(f"STOW-RS, {len(data.mr.files)}-slice MR series (256x256)", "instances/s", "higher",
+                  Goal("ratio", 1.0)),
         "jpeg": Row(f"STOW-RS, {len(data.jpeg.files)} JPEG Lossless CT slices", "instances/s", "higher",
                     Goal("ratio", 1.0)),
-        "multiframe": Row(f"STOW-RS, one multi-frame instance ({data.multiframe.size / 1e6:.0f} MB)", "MB/s", "higher",
-                          Goal("ratio", 1.0)),
+        "multiframe": Row(f"STOW-RS, one multi-frame instance ({data.multiframe.size / 1e6:.0f} MB)", "MB/s",
+                          "higher", Goal("ratio", 1.0)),
         "memory": Row("peak resident memory during ingest (all rows above)", "MB", "lower", Goal("absolute", 300)),
     }
     for key, row in rows.items():

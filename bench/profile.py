@@ -94,9 +94,9 @@ class Profiler:
             yield
             return
         out = self._output(key)
-        recorder = subprocess.Popen([self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", str(RATE),
-                                     "--output", str(out), "--threads", "--nonblocking"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", str(RATE),
+                   "--output", str(out), "--threads", "--nonblocking"]
+        recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(ATTACH_SECONDS)
         start = time.perf_counter()
         try:

@@ -47,7 +47,8 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "",
         f"- command: `{info['command']}` ({info['mode']} sizes; `make bench` runs `python -m bench`,"
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",
-        f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']}, Python {m['python']}, "
+        f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']},"
+        f" Python {m['python']}, "
         f"pacsbox {m['pacsbox_commit']}, Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
         f"- load average (1, 5, 15 min): {info['load']['start']} at the start, {info['load']['end']} at the end"
         " (other work on the machine makes every figure noisier)",
@@ -61,11 +62,13 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
     ]
     for r in rows:
         lines.append(
-            f"| {r.name} | {r.unit} | {_cell(r.pacsbox)} | {_p95(r.pacsbox)} | {_cell(r.orthanc)} | {_p95(r.orthanc)} "
+            f"| {r.name} | {r.unit} | {_cell(r.pacsbox)} | {_p95(r.pacsbox)} "
+            f"| {_cell(r.orthanc)} | {_p95(r.orthanc)} "
             f"| {'' if r.ratio is None else f'{r.ratio:.2f}'} | {r.goal.text(r.better, r.unit)} | {_met(r)} "
             f"| {_of_ceiling(r, by_key)} | {r.note} |"
         )
-    lines += ["", "## Machine ceilings (same run)", "", "| limit | unit | value | p95 |", "| --- | --- | ---: | ---: |"]
+    lines += ["", "## Machine ceilings (same run)", "",
+              "| limit | unit | value | p95 |", "| --- | --- | ---: | ---: |"]
     lines += [f"| {c.name} | {c.unit} | {number(c.value.median)} | {_p95(c.value)} |" for c in ceilings]
     if FINDINGS.exists():
         lines += ["", FINDINGS.read_text().strip()]

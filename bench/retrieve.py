@@ -80,7 +80,8 @@ def rendered_multiframe(t: Target, data: BenchData, sizes: Sizes) -> Figure:
 def _rows(data: BenchData, sizes: Sizes) -> list[tuple[Row, Measure]]:
     n, mb = len(data.stow.files), data.stow.size / 1e6
     return [
-        (Row(f"WADO-RS series metadata, {n} slices", "ms", "lower", Goal("ratio", 0.2), key="metadata"), series_metadata),
+        (Row(f"WADO-RS series metadata, {n} slices", "ms", "lower", Goal("ratio", 0.2), key="metadata"),
+         series_metadata),
         (Row(f"WADO-RS whole series, {n} slices ({mb:.0f} MB)", "MB/s", "higher", Goal("ratio", 1.0),
              ceiling="http_mb", key="retrieval"), series_retrieval),
         (Row("WADO-RS single frame, distinct CT slices", "frames/s", "higher", Goal("ratio", 1.0), key="frames"),

@@ -90,7 +90,8 @@ class Row:
 
         return {
             "name": self.name, "unit": self.unit, "pacsbox": value(self.pacsbox), "orthanc": value(self.orthanc),
-            "ratio": None if self.ratio is None else round(self.ratio, 3), "goal": self.goal.text(self.better, self.unit),
+            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "goal": self.goal.text(self.better, self.unit),
             "better": self.better, "pacsbox_p95": p95(self.pacsbox), "orthanc_p95": p95(self.orthanc),
             "met": self.met, "note": self.note, "goal_rule": asdict(self.goal),
         }
