@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from bench.sizes import Sizes
 from tests.support.dicom import dataset_bytes, make_series
 
-__all__ = ["BenchData", "IngestSets", "SeriesFiles", "generate"]
+__all__ = ["BenchData", "IngestSets", "SeriesFiles", "ct_series", "generate", "search_studies"]
 
 MULTIFRAME_SC = "1.2.840.10008.5.1.4.1.1.7.3"
 """Multi-frame Grayscale Word Secondary Capture Image Storage."""
@@ -108,7 +108,7 @@ def _write(folder: Path, datasets: Iterable[Dataset], pixels: np.ndarray | None,
     return SeriesFiles(str(first.StudyInstanceUID), str(first.SeriesInstanceUID), tuple(sops), tuple(files))
 
 
-def _ct(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
+def ct_series(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
     series = make_series(sizes.ct_slices, rows=sizes.ct_size, columns=sizes.ct_size, patient_name="BENCH^CT",
                          seed=seed)
     return _write(folder, series, _phantom(sizes.ct_size), seed)
@@ -130,7 +130,7 @@ def _multiframe(folder: Path, sizes: Sizes) -> SeriesFiles:
 
 def _jpeg(folder: Path, sizes: Sizes) -> SeriesFiles:
     """A CT set compressed JPEG Lossless (process 14, SV1) by dcmcjpeg, as many archives hold CT."""
-    native = _ct(folder / "native", Sizes(ct_slices=sizes.jpeg_slices, ct_size=sizes.ct_size), seed=5)
+    native = ct_series(folder / "native", Sizes(ct_slices=sizes.jpeg_slices, ct_size=sizes.ct_size), seed=5)
     folder.mkdir(exist_ok=True)
     targets = tuple(folder / f.name for f in native.files)
     with ThreadPoolExecutor(2) as pool:
@@ -141,7 +141,7 @@ def _jpeg(folder: Path, sizes: Sizes) -> SeriesFiles:
     return SeriesFiles(native.study, native.series, native.sops, targets)
 
 
-def _search_studies(folder: Path, count: int) -> SeriesFiles:
+def search_studies(folder: Path, count: int) -> SeriesFiles:
     """`count` one-instance studies of 16x16 pixels: names, dates and modalities spread for the searches."""
     modalities = list(SEARCH_MODALITIES)
 
@@ -166,7 +166,7 @@ def generate(root: Path, sizes: Sizes) -> BenchData:
     """Write every set under `root` (a few seconds per hundred CT slices)."""
     mr = make_series(sizes.mr_slices, modality="MR", rows=256, columns=256, patient_name="BENCH^MR", seed=3)
     runs = tuple(
-        IngestSets(*(_ct(root / f"run{r}" / name, sizes, seed=10 * r + i) for i, name in enumerate(
+        IngestSets(*(ct_series(root / f"run{r}" / name, sizes, seed=10 * r + i) for i, name in enumerate(
             ("stow", "stow4", "cstore", "rest"))))
         for r in range(sizes.ingest_runs)
     )
@@ -175,5 +175,5 @@ def generate(root: Path, sizes: Sizes) -> BenchData:
         mr=_write(root / "mr", mr, None, 0),
         multiframe=_multiframe(root / "multiframe", sizes),
         jpeg=_jpeg(root / "jpeg", sizes),
-        studies=_search_studies(root / "studies", sizes.studies),
+        studies=search_studies(root / "studies", sizes.studies),
     )

@@ -5,7 +5,9 @@ Isolated here because `pacsbox up` comes with the native stack
 "skipped" and nothing else changes. The stack runs on a folder the wizard set
 up; an editor's access token is obtained as a viewer gets one (the admin API
 issues a one-off token, the client exchanges it), and the same requests as the
-direct rows go to `https://localhost:PORT/zhiva/pacs` with that token.
+direct rows go to `https://localhost:PORT/zhiva/pacs` with that token. Each
+row notes how much nginx wrote meanwhile: far more than the payload means it
+buffered the answer in temporary files.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 from bench.data import BenchData
 from bench.http import Target, stow_body
@@ -33,9 +37,14 @@ def stack_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("pacsbox.stack", "tests.support.stack"))
 
 
+def _written_megabytes(processes: list[psutil.Process]) -> float:
+    """Bytes the processes have written so far (sockets and files alike), in MB."""
+    return sum(p.io_counters().write_chars for p in processes) / 1e6
+
+
 @contextmanager
-def _stack(folder: Path) -> Iterator[Target]:
-    """`pacsbox up` on a fresh wizard-made folder; yields its pacs service as an editor reaches it through nginx."""
+def _stack(folder: Path) -> Iterator[tuple[Target, list[psutil.Process]]]:
+    """`pacsbox up` on a fresh wizard-made folder: its pacs service as an editor reaches it, and nginx's processes."""
     from pacsbox.wizard.apply import apply
     from tests.support.stack import StackProcess  # type: ignore[import-not-found,unused-ignore]
     from tests.support.wizard import answers, layout
@@ -47,7 +56,8 @@ def _stack(folder: Path) -> Iterator[Target]:
         token = stack.token(can_edit=True)
         pid = stack.service_process("pacs").pid
         options = (f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"')
-        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options)
+        nginx = [p for p in psutil.Process(stack.process.pid).children(recursive=True) if p.name() == "nginx"]
+        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options), nginx
     finally:
         stack.stop()
 
@@ -75,8 +85,10 @@ def front_rows(
         for row in front:
             row.note = "skipped: this build has no `pacsbox up` (the native stack); " + row.note
         return front
-    with _stack(folder / "stack") as target:
+    with _stack(folder / "stack") as (target, nginx):
         for row in front:
+            before = _written_megabytes(nginx)
             with profiler.record(target, f"front-{row.key}"):
                 row.pacsbox = measures[row.key](target)
+            row.note += f"; nginx wrote {_written_megabytes(nginx) - before:,.0f} MB meanwhile (sockets and files)"
     return front
