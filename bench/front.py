@@ -56,8 +56,10 @@ def _stack(folder: Path) -> Iterator[tuple[Target, list[psutil.Process]]]:
         token = stack.token(can_edit=True)
         pid = stack.service_process("pacs").pid
         options = (f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"')
-        nginx = [p for p in psutil.Process(stack.process.pid).children(recursive=True) if p.name() == "nginx"]
-        yield Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options), nginx
+        children = psutil.Process(stack.process.pid).children(recursive=True)
+        nginx = [p for p in children if p.name() == "nginx"]
+        target = Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options)
+        yield target, nginx
     finally:
         stack.stop()
 

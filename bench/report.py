@@ -28,7 +28,7 @@ def _met(row: Row) -> str:
 
 def _of_ceiling(row: Row, ceilings: dict[str, Ceiling]) -> str:
     ceiling = ceilings.get(row.ceiling)
-    if ceiling is None or row.pacsbox is None:
+    if ceiling is None or ceiling.value is None or row.pacsbox is None:
         return ""
     return f"{100 * row.pacsbox.median / ceiling.value.median:.0f} %"
 
@@ -68,8 +68,8 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
             f"| {_of_ceiling(r, by_key)} | {r.note} |"
         )
     lines += ["", "## Machine ceilings (same run)", "",
-              "| limit | unit | value | p95 |", "| --- | --- | ---: | ---: |"]
-    lines += [f"| {c.name} | {c.unit} | {number(c.value.median)} | {_p95(c.value)} |" for c in ceilings]
+              "| limit | unit | value | p95 | note |", "| --- | --- | ---: | ---: | --- |"]
+    lines += [f"| {c.name} | {c.unit} | {_cell(c.value)} | {_p95(c.value)} | {c.note} |" for c in ceilings]
     if FINDINGS.exists():
         lines += ["", FINDINGS.read_text().strip()]
     return "\n".join(lines) + "\n"

@@ -104,9 +104,12 @@ class Ceiling:
     key: str
     name: str
     unit: str
-    value: Figure
+    value: Figure | None
+    """None when the limit could not be measured on this build (the note says why)."""
     note: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "unit": self.unit, "value": round(self.value.median, 3),
-                "p95": None if self.value.p95 is None else round(self.value.p95, 3), "note": self.note}
+        v = self.value
+        return {"key": self.key, "name": self.name, "unit": self.unit,
+                "value": None if v is None else round(v.median, 3),
+                "p95": None if v is None or v.p95 is None else round(v.p95, 3), "note": self.note}

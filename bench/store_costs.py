@@ -77,7 +77,7 @@ def main() -> None:
 
         sets = {
             "instances opening a new study": search_studies(folder / "studies", args.instances),
-            "instances of one series": ct_series(folder / "series", Sizes(ct_slices=args.instances, ct_size=64), seed=1),
+            "instances of one series": ct_series(folder / "series", Sizes(ct_slices=args.instances, ct_size=64), 1),
         }
         asyncio.run(_count(sets, Settings.load()))
 

@@ -33,7 +33,9 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
             assert row["pacsbox"] is not None and row["pacsbox"] > 0, name
             assert row["ratio"] == round(row["pacsbox"] / row["orthanc"], 3) or row["goal_rule"]["kind"] == "absolute"
     assert any(name.startswith("QIDO-RS") for name in rows) and any("rendered JPEG" in name for name in rows)
-    assert {c["key"] for c in report["ceilings"]} >= {"disk_mb", "disk_files", "tls_mb", "http_mb"}
+    ceilings = {c["key"]: c for c in report["ceilings"]}
+    assert ceilings["disk_mb"]["value"] > 0 and ceilings["disk_files"]["value"] > 0
+    assert ceilings.keys() >= {"tls_mb", "http_mb"} or "skipped" in ceilings["nginx"]["note"]
 
     table = (tmp_path / "docs" / "PERFORMANCE.md").read_text()
     assert "| scenario | unit | pacsbox | p95 | Orthanc | p95 | ratio | goal | result |" in table
