@@ -35,7 +35,8 @@ def load() -> list[float]:
 
 
 def machine(data_dir: Path, versions: dict[str, str]) -> dict[str, Any]:
-    commit = _first_line(["git", "-C", str(Path(__file__).parent), "rev-parse", "--short", "HEAD"])
+    git = ["git", "-C", str(Path(__file__).parent), "log", "-1"]
+    commit, subject = _first_line([*git, "--format=%h"]), _first_line([*git, "--format=%s"])
     disk = psutil.disk_usage(str(data_dir))
     return {
         "cores": os.cpu_count(),
@@ -44,6 +45,7 @@ def machine(data_dir: Path, versions: dict[str, str]) -> dict[str, Any]:
         "kernel": platform.release(),
         "python": sys.version.split()[0],
         "pacsbox_commit": commit,
+        "pacsbox_commit_subject": subject,
         **versions,
         "dcmtk": _first_line(["storescu", "--version"]).strip("$ ").removeprefix("dcmtk: "),
         "nginx": _first_line(["nginx", "-v"]),

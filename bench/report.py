@@ -49,7 +49,7 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']},"
         f" Python {m['python']}, "
-        f"pacsbox {m['pacsbox_commit']}, Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
+        f"pacsbox {m['pacsbox_commit']} ({m['pacsbox_commit_subject']}), Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
         f"- load average (1, 5, 15 min): {info['load']['start']} at the start, {info['load']['end']} at the end"
         " (other work on the machine makes every figure noisier)",
         "",
