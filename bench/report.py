@@ -1,14 +1,20 @@
-"""docs/PERFORMANCE.md and docs/performance.json from the rows of one run."""
+"""docs/PERFORMANCE.md and docs/performance.json from the rows of one run.
+
+`python -m bench.report [FOLDER]` writes PERFORMANCE.md again from the
+performance.json in FOLDER (default docs/), e.g. after bench/findings.md
+changed, without measuring anything.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from bench.rows import Ceiling, Figure, Row, number
+from bench.rows import Ceiling, Figure, Goal, Row, number
 
-__all__ = ["write_report"]
+__all__ = ["rerender", "write_report"]
 
 FINDINGS = Path(__file__).with_name("findings.md")
 """Hand-written reading of the figures (profiles, causes, what would close each gap), appended to the table."""
@@ -49,7 +55,8 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",
         f"- machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, Linux {m['kernel']},"
         f" Python {m['python']}, "
-        f"pacsbox {m['pacsbox_commit']} ({m['pacsbox_commit_subject']}), Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
+        f"pacsbox {m['pacsbox_commit']} ({m['pacsbox_commit_subject']}),"
+        f" Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
         f"- load average (1, 5, 15 min): {info['load']['start']} at the start, {info['load']['end']} at the end"
         " (other work on the machine makes every figure noisier)",
         "",
@@ -80,3 +87,23 @@ def write_report(folder: Path, rows: list[Row], ceilings: list[Ceiling], info: d
     payload = {**info, "rows": [r.as_json() for r in rows], "ceilings": [c.as_json() for c in ceilings]}
     (folder / "performance.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     (folder / "PERFORMANCE.md").write_text(markdown(rows, ceilings, info))
+
+
+def _figure(value: float | None, p95: float | None) -> Figure | None:
+    return None if value is None else Figure(value, p95)
+
+
+def rerender(folder: Path) -> None:
+    """PERFORMANCE.md from FOLDER/performance.json, with the current findings."""
+    payload = json.loads((folder / "performance.json").read_text())
+    rows = [Row(r["name"], r["unit"], r["better"], Goal(**r["goal_rule"]),
+                _figure(r["pacsbox"], r["pacsbox_p95"]), _figure(r["orthanc"], r["orthanc_p95"]), r["note"],
+                key=r.get("key", ""), ceiling=r.get("ceiling", "")) for r in payload["rows"]]
+    ceilings = [Ceiling(c["key"], c["name"], c["unit"], _figure(c["value"], c["p95"]), c["note"])
+                for c in payload["ceilings"]]
+    info = {k: v for k, v in payload.items() if k not in ("rows", "ceilings")}
+    (folder / "PERFORMANCE.md").write_text(markdown(rows, ceilings, info))
+
+
+if __name__ == "__main__":
+    rerender(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs"))

@@ -93,7 +93,8 @@ class Row:
             "ratio": None if self.ratio is None else round(self.ratio, 3),
             "goal": self.goal.text(self.better, self.unit),
             "better": self.better, "pacsbox_p95": p95(self.pacsbox), "orthanc_p95": p95(self.orthanc),
-            "met": self.met, "note": self.note, "goal_rule": asdict(self.goal),
+            "met": self.met, "note": self.note, "goal_rule": asdict(self.goal), "key": self.key,
+            "ceiling": self.ceiling,
         }
 
 
