@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
+from bench.report import rerender
 
 TINY = ["--quick", "--ct-slices", "8", "--ct-size", "128", "--mr-slices", "4", "--frames", "3", "--jpeg-slices", "3",
         "--studies", "20", "--searches", "3", "--metadata-runs", "2", "--retrieve-runs", "2", "--frame-requests", "3",
@@ -43,3 +44,5 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
     assert "| scenario | unit | pacsbox | p95 | Orthanc | p95 | ratio | goal | result |" in table
     for name in rows:
         assert f"| {name} |" in table
+    rerender(tmp_path / "docs")  # the Markdown again from the JSON alone (after the findings change)
+    assert (tmp_path / "docs" / "PERFORMANCE.md").read_text().count("| ") == table.count("| ")
