@@ -69,3 +69,18 @@ compose-check: images
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+.PHONY: bench bench-quick
+BENCH_TOOLS := Orthanc:orthanc storescu:dcmtk dcmcjpeg:dcmtk nginx:nginx curl:curl
+
+## pacsbox beside Orthanc on the same generated data (issue 8): writes docs/PERFORMANCE.md and docs/performance.json.
+bench: venv
+	scripts/ensure-debian-packages $(BENCH_TOOLS)
+	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
+	$(PY) -m bench
+
+## The same scenarios on small data: a smoke run of about two minutes.
+bench-quick: venv
+	scripts/ensure-debian-packages $(BENCH_TOOLS)
+	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
+	$(PY) -m bench --quick

@@ -1,0 +1,142 @@
+"""Ingest: STOW-RS (1 and 4 clients), C-STORE from dcmtk's storescu, REST `POST /instances`; peak memory.
+
+Each server receives the same files. The CT rows run `ingest_runs` rounds on
+fresh series, the servers taking turns to go first. Throughput is instances
+(or megabytes) over the time the clients took; afterwards a QIDO-RS count
+checks that every instance was stored, so a fast failure never reads as a fast
+ingest.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.data import BenchData, IngestSets, SeriesFiles
+from bench.http import Target, count_matches, post_files, stow, stow_body
+from bench.memory import PeakMemory
+from bench.profile import NO_PROFILE, Profiler
+from bench.rows import Figure, Goal, Row, figure
+
+__all__ = ["ingest_rows", "stow_rate"]
+
+CLIENTS = 4
+
+
+def _check_stored(target: Target, files: SeriesFiles) -> None:
+    count = count_matches(target, f"{target.dicomweb}/studies/{files.study}/series/{files.series}/instances")
+    if count != len(files.files):
+        raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of {files.series}")
+
+
+def stow_rate(target: Target, files: SeriesFiles, body: Path) -> float:
+    """Instances per second of one STOW-RS request holding the whole series (`body`), checked."""
+    seconds = stow(target, body).seconds
+    _check_stored(target, files)
+    return len(files.files) / seconds
+
+
+def _stow_parallel(target: Target, files: SeriesFiles, bodies: list[Path]) -> float:
+    """Instances per second, from the first request's start to the last one's end, one client per body."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        list(pool.map(lambda body: stow(target, body), bodies))
+    seconds = time.perf_counter() - start
+    _check_stored(target, files)
+    return len(files.files) / seconds
+
+
+def _cstore(target: Target, files: SeriesFiles) -> float:
+    assert target.dicom is not None
+    aet, port = target.dicom
+    start = time.perf_counter()
+    subprocess.run(["storescu", "-aet", "BENCH", "-aec", aet, "127.0.0.1", str(port), *map(str, files.files)],
+                   check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    _check_stored(target, files)
+    return len(files.files) / seconds
+
+
+def _rest(target: Target, files: SeriesFiles) -> float:
+    answers, _ = post_files(target, f"{target.rest}/instances", list(files.files), "application/dicom")
+    _check_stored(target, files)
+    return len(answers) / sum(a.seconds for a in answers)
+
+
+def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> dict[str, float]:
+    """One round of the CT rows on one server: instances per second by row key."""
+    single = stow_body(list(sets.stow.files), work / "stow.body")
+    parts = [list(sets.stow_parallel.files[i::CLIENTS]) for i in range(CLIENTS)]
+    quarters = [stow_body(part, work / f"stow4-{i}.body") for i, part in enumerate(parts)]
+    measures: dict[str, Callable[[], float]] = {
+        "stow": lambda: stow_rate(target, sets.stow, single),
+        "stow4": lambda: _stow_parallel(target, sets.stow_parallel, quarters),
+        "cstore": lambda: _cstore(target, sets.cstore),
+        "rest": lambda: _rest(target, sets.rest),
+    }
+    if target.dicom is None:
+        del measures["cstore"]
+    result = {}
+    for key, measure in measures.items():
+        with profiler.record(target, key):
+            result[key] = measure()
+    return result
+
+
+def _rows(data: BenchData) -> dict[str, Row]:
+    n = len(data.stow.files)
+    rows = {
+        "stow": Row(f"STOW-RS, {n}-slice CT series, 1 client", "instances/s", "higher", Goal("ratio", 1.5),
+                    ceiling="disk_files"),
+        "stow4": Row(f"STOW-RS, {n}-slice CT series, {CLIENTS} clients", "instances/s", "higher", Goal("ratio", 1.5),
+                     ceiling="disk_files"),
+        "cstore": Row(f"C-STORE (storescu, one association), {n} CT slices", "instances/s", "higher",
+                      Goal("ratio", 1.5), ceiling="disk_files"),
+        "rest": Row(f"REST POST /instances, {n} CT slices, one per request", "instances/s", "higher",
+                    Goal("ratio", 1.0), ceiling="disk_files"),
+        "mr": Row(f"STOW-RS, {len(data.mr.files)}-slice MR series (256x256)", "instances/s", "higher",
+                  Goal("ratio", 1.0)),
+        "jpeg": Row(f"STOW-RS, {len(data.jpeg.files)} JPEG Lossless CT slices", "instances/s", "higher",
+                    Goal("ratio", 1.0)),
+        "multiframe": Row(f"STOW-RS, one multi-frame instance ({data.multiframe.size / 1e6:.0f} MB)", "MB/s",
+                          "higher", Goal("ratio", 1.0)),
+        "memory": Row("peak resident memory during ingest (all rows above)", "MB", "lower", Goal("absolute", 300)),
+    }
+    for key, row in rows.items():
+        row.key = key
+    return rows
+
+
+def ingest_rows(targets: list[Target], data: BenchData, work: Path, profiler: Profiler = NO_PROFILE) -> list[Row]:
+    """Every ingest row; each server's memory is sampled throughout."""
+    work.mkdir(parents=True, exist_ok=True)
+    rows = _rows(data)
+    samples: dict[str, defaultdict[str, list[float]]] = {t.name: defaultdict(list) for t in targets}
+    with ExitStack() as stack:
+        peaks = {t.name: stack.enter_context(PeakMemory(t.pid)) for t in targets}
+        for number, sets in enumerate(data.runs):
+            for target in targets[number % 2:] + targets[:number % 2]:
+                for key, value in _round(target, sets, work, profiler).items():
+                    samples[target.name][key].append(value)
+        for key, files in (("mr", data.mr), ("jpeg", data.jpeg)):
+            body = stow_body(list(files.files), work / f"{key}.body")
+            for target in targets:
+                with profiler.record(target, key):
+                    samples[target.name][key].append(stow_rate(target, files, body))
+        body = stow_body(list(data.multiframe.files), work / "multiframe.body")
+        for target in targets:
+            with profiler.record(target, "multiframe"):
+                rate = stow_rate(target, data.multiframe, body)  # one instance: instances/s times its size is MB/s
+            samples[target.name]["multiframe"].append(rate * data.multiframe.size / 1e6)
+    for target in targets:
+        for key, values in samples[target.name].items():
+            setattr(rows[key], target.name, figure(values, better="higher"))
+        setattr(rows["memory"], target.name, Figure(peaks[target.name].megabytes))
+        if target.dicom is None:
+            rows["cstore"].note = f"{target.name}: not available, its pacs service answers no C-ECHO (no DIMSE SCP)"
+    return list(rows.values())

@@ -1,0 +1,46 @@
+"""How much data the benchmark makes and how often it repeats each request: default and quick sizes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT", "QUICK", "Sizes"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Every size the run depends on; `python -m bench --help` lists them as flags."""
+
+    ingest_runs: int = 3
+    """Times each CT ingest row runs, each on a fresh series (median and worst are reported)."""
+    ct_slices: int = 300
+    """Slices of each CT series (STOW-RS, C-STORE, REST and retrieval scenarios)."""
+    ct_size: int = 512
+    """Rows and columns of a CT slice (16-bit)."""
+    mr_slices: int = 100
+    """Slices of the MR series (256x256)."""
+    frames: int = 60
+    """Frames of the multi-frame instance (CT size, 16-bit)."""
+    jpeg_slices: int = 40
+    """Slices of the JPEG Lossless CT set (dcmtk's dcmcjpeg)."""
+    studies: int = 1000
+    """Small studies indexed for the QIDO-RS searches."""
+    searches: int = 50
+    """Requests per QIDO-RS query."""
+    metadata_runs: int = 10
+    """Requests of the series metadata."""
+    retrieve_runs: int = 5
+    """Whole-series retrievals."""
+    frame_requests: int = 100
+    """Single-frame and rendered requests per row."""
+    ceiling_mb: int = 512
+    """Megabytes written with fsync for the disk ceiling."""
+
+
+DEFAULT = Sizes()
+
+QUICK = Sizes(
+    ingest_runs=1, ct_slices=40, ct_size=512, mr_slices=20, frames=10, jpeg_slices=10, studies=100, searches=10,
+    metadata_runs=3, retrieve_runs=2, frame_requests=20, ceiling_mb=64,
+)
+"""A smoke run of about two minutes: every scenario, small data."""

@@ -1,0 +1,48 @@
+"""`python -m bench` end to end on tiny data: both servers measured, every row and the report written.
+
+Speed itself is never asserted (figures belong in docs/PERFORMANCE.md); this
+checks that the harness runs and that its report says what a reader needs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+from bench.report import rerender
+
+TINY = ["--quick", "--ct-slices", "8", "--ct-size", "128", "--mr-slices", "4", "--frames", "3", "--jpeg-slices", "3",
+        "--studies", "20", "--searches", "3", "--metadata-runs", "2", "--retrieve-runs", "2", "--frame-requests", "3",
+        "--ceiling-mb", "8"]
+
+
+def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> None:
+    assert main([*TINY, "--output", str(tmp_path / "docs")]) == 0
+
+    report = json.loads((tmp_path / "docs" / "performance.json").read_text())
+    assert {"cores", "memory_gb", "python", "orthanc", "orthanc_dicomweb"} <= set(report["machine"])
+    assert report["command"].startswith("python -m bench")
+    assert len(report["load"]["start"]) == 3
+    rows = {row["name"]: row for row in report["rows"]}
+    for name, row in rows.items():
+        assert row["better"] in ("higher", "lower") and row["goal"], name
+        assert row["orthanc"] is not None and row["orthanc"] > 0, name
+        if "C-STORE" in name or "through nginx" in name:
+            assert row["pacsbox"] is not None or row["note"], name  # measured, or the note says why not
+        else:
+            assert row["pacsbox"] is not None and row["pacsbox"] > 0, name
+            assert row["ratio"] == pytest.approx(row["pacsbox"] / row["orthanc"], rel=0.01), name
+    assert any(name.startswith("QIDO-RS") for name in rows) and any("rendered JPEG" in name for name in rows)
+    ceilings = {c["key"]: c for c in report["ceilings"]}
+    assert ceilings["disk_mb"]["value"] > 0 and ceilings["disk_files"]["value"] > 0
+    assert ceilings.keys() >= {"tls_mb", "http_mb"} or "skipped" in ceilings["nginx"]["note"]
+
+    table = (tmp_path / "docs" / "PERFORMANCE.md").read_text()
+    assert "| scenario | unit | pacsbox | p95 | Orthanc | p95 | ratio | goal | result |" in table
+    for name in rows:
+        assert f"| {name} |" in table
+    rerender(tmp_path / "docs")  # the Markdown again from the JSON alone (after the findings change)
+    assert (tmp_path / "docs" / "PERFORMANCE.md").read_text().count("| ") == table.count("| ")
