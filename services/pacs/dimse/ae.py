@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 from pathlib import Path
 
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, AllStoragePresentationContexts, evt
@@ -28,7 +29,8 @@ from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
-from pynetdicom.transport import ThreadedAssociationServer
+from pynetdicom.association import Association
+from pynetdicom.transport import RequestHandler, ThreadedAssociationServer
 
 from pacsbox.core.errors import SettingsError
 from pacsbox.core.settings import DicomSettings, Settings
@@ -116,14 +118,49 @@ def client_ssl_context(settings: Settings, *, verify: bool) -> ssl.SSLContext:
     return context
 
 
+_NEGOTIATION_PDU_ALLOWANCE = 64 * 1024
+"""Association PDUs (requests carrying many contexts, user identity) may exceed a small P-DATA limit up to this."""
+
+
+class _PduLimitedHandler(RequestHandler):
+    """Accepts associations whose peers may not send a PDU longer than the maximum we advertised.
+
+    pynetdicom reads a PDU of whatever length its header declares (up to 4 GiB)
+    before looking at it; here a longer declaration ends the association
+    before a byte of its body is read. The limit is `PACSBOX_DICOM_MAX_PDU_SIZE`
+    (0: unlimited), which is also what we tell peers in A-ASSOCIATE-AC.
+    """
+
+    def _create_association(self) -> Association:
+        assoc = super()._create_association()
+        limit = self.ae.maximum_pdu_size
+        if limit:
+            limit = max(limit, _NEGOTIATION_PDU_ALLOWANCE)
+            socket = assoc.dul.socket
+            receive = socket.recv
+
+            def bounded_recv(nr_bytes: int) -> bytearray:
+                if nr_bytes > limit:
+                    log.warning("association from %s:%s aborted: a PDU of %d bytes is over the limit of %d"
+                                " (PACSBOX_DICOM_MAX_PDU_SIZE)", *self.client_address[:2], nr_bytes, limit)
+                    raise OSError(f"PDU of {nr_bytes} bytes over PACSBOX_DICOM_MAX_PDU_SIZE")
+                return receive(nr_bytes)
+
+            socket.recv = bounded_recv  # type: ignore[method-assign]
+        return assoc
+
+
 def start_server(
     ae: AE, port: int, handlers: list[tuple[evt.EventType, object, list[object]]],
     contexts: list[PresentationContext], ssl_context: ssl.SSLContext | None = None,
 ) -> ThreadedAssociationServer:
-    """Listen on all interfaces at `port` (non-blocking); stop it with `.shutdown()`."""
-    server = ae.start_server(
-        ("0.0.0.0", port), block=False, evt_handlers=handlers,  # type: ignore[arg-type]
+    """Listen on all interfaces at `port` (non-blocking, PDU length bounded); stop it with `.shutdown()`."""
+    server = ae.make_server(
+        ("0.0.0.0", port), evt_handlers=handlers,  # type: ignore[arg-type]
         ssl_context=ssl_context, contexts=contexts,
+        server_class=ThreadedAssociationServer, request_handler=_PduLimitedHandler,
     )
+    threading.Thread(target=server.serve_forever, name=f"DicomServer@{port}", daemon=True).start()
+    ae._servers.append(server)  # as AE.start_server does: server.shutdown() removes it from there
     log.info("DICOM%s listening on port %d as %s", " TLS" if ssl_context else "", port, ae.ae_title)
-    return server  # type: ignore[return-value]
+    return server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -170,4 +171,19 @@ def test_one_address_gets_six_associations_and_no_more(scp: DicomPacs, tmp_path:
         assert "PACSBOX_DICOM_MAX_ASSOCIATIONS_PER_ADDRESS" in scp.server.log()
     finally:
         _release(held)
+    still_serving(scp, tmp_path)
+
+
+def test_a_pdu_longer_than_the_advertised_maximum_ends_the_association(scp: DicomPacs, tmp_path: Path) -> None:
+    ds = next(make_series(1, rows=512, columns=512))
+    with storage_association(scp, "BIGPDU") as assoc:
+        assert assoc.acceptor.maximum_length == 256 * 1024
+        assert int(assoc.send_c_store(ds).Status) == 0  # PDUs of exactly the maximum: stored
+        assoc.dul.socket.send(struct.pack(">BBL", 0x04, 0, 1 << 30))  # a P-DATA-TF declaring 1 GiB
+        deadline = time.monotonic() + 10
+        while assoc.is_established and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not assoc.is_established
+    assert "PACSBOX_DICOM_MAX_PDU_SIZE" in scp.server.log()
+    assert scp.stored(ds) is not None
     still_serving(scp, tmp_path)
