@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm curl:curl libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
 .PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif wheelhouse images compose-check
 
@@ -17,6 +17,7 @@ venv: $(STAMP)
 
 debian-test-tools:
 	scripts/ensure-debian-packages $(DEBIAN_TEST_TOOLS)
+	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
 
 ## Every test: the suite on SQLite, then the index-backed tests again on a temporary PostgreSQL.
 test: venv debian-test-tools
