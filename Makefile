@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml setup.py
 
 venv: $(STAMP)
 
-debian-test-tools:
+debian-test-tools: orthanc-dicomweb
 	scripts/ensure-debian-packages $(DEBIAN_TEST_TOOLS)
+
+## Orthanc's DICOMweb plugin (a library, not a command): the peer of the benchmarks and of their smoke test.
+orthanc-dicomweb:
 	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
 
 ## Every test: the suite on SQLite, then the index-backed tests again on a temporary PostgreSQL.
@@ -71,17 +74,16 @@ compose-check: images
 clean:
 	rm -rf $(VENV) .pytest_cache
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-tools orthanc-dicomweb
 BENCH_TOOLS := Orthanc:orthanc storescu:dcmtk dcmcjpeg:dcmtk nginx:nginx curl:curl
 
-## pacsbox beside Orthanc on the same generated data (issue 8): writes docs/PERFORMANCE.md and docs/performance.json.
-bench: venv
+bench-tools: orthanc-dicomweb
 	scripts/ensure-debian-packages $(BENCH_TOOLS)
-	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
+
+## pacsbox beside Orthanc on the same generated data (issue 8): writes docs/PERFORMANCE.md and docs/performance.json.
+bench: venv bench-tools
 	$(PY) -m bench
 
 ## The same scenarios on small data: a smoke run of about two minutes.
-bench-quick: venv
-	scripts/ensure-debian-packages $(BENCH_TOOLS)
-	test -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so || scripts/ensure-debian-packages missing:orthanc-dicomweb
+bench-quick: venv bench-tools
 	$(PY) -m bench --quick
