@@ -15,12 +15,14 @@ nowhere else (PS3.4 B.2.3, C.4.1.1.4, C.4.2.1.5, C.4.3.1.4, PS3.7 C):
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydicom.dataset import Dataset
 from pynetdicom import evt
+from pynetdicom.association import Association
 
 from pacsbox.core.errors import BadRequest, InvalidDicom, PacsboxError
 from pacsbox.core.settings import Settings
@@ -113,10 +115,24 @@ def handle_find(event: evt.Event, scp: Scp) -> Iterator[tuple[int, Dataset | Non
     if len(matches) >= limit:
         log.warning("C-FIND from %s: answer cut at %d matches (PACSBOX_SEARCH_MAX_RESULTS)", _calling(event), limit)
     for match in matches:
+        _wait_until_sent(event.assoc)
         if event.is_cancelled:
             yield CANCELLED, None
             return
         yield PENDING, identifier_dataset(match, tags, scp.settings.dicom.aet)
+
+
+def _wait_until_sent(assoc: Association, timeout: float = 1.0) -> None:
+    """Wait (briefly) until the responses already given are on the wire.
+
+    pynetdicom queues every pending response at once, so a whole answer could
+    be queued before the peer's C-CANCEL arrives; pacing the answer by the
+    network, as DCMTK does, lets a cancel stop what is not yet sent.
+    """
+    outgoing = assoc.dul.to_provider_queue
+    deadline = time.monotonic() + timeout
+    while not outgoing.empty() and time.monotonic() < deadline:
+        time.sleep(0.0002)
 
 
 def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
