@@ -37,9 +37,9 @@ class OhifBuild:
     problem: str = ""
 
     def require(self) -> Path:
-        """The build folder; skips the test, saying why, when the build could not be fetched."""
+        """The build folder; fails the test, saying why, when the build could not be fetched (make test needs npm)."""
         if self.problem:
-            pytest.skip(f"the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif): {self.problem}")
+            pytest.fail(f"the OHIF viewer could not be fetched from the npm registry (scripts/fetch-ohif): {self.problem}")
         return self.folder
 
 
