@@ -106,6 +106,15 @@ class Storage:
         self.root = root
         self.tmp = root / ".tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._make_first_level()
+
+    def _make_first_level(self) -> None:
+        """The 256 `ab` folders, made (durably) once, so a commit only ever makes an `ab/cd` folder."""
+        missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
+        for folder in missing:
+            folder.mkdir(exist_ok=True)
+        if missing:
+            _fsync_dir(self.root)
 
     def new_file(self) -> DurableFile:
         """A fresh temporary file to write an incoming instance into."""
@@ -133,7 +142,7 @@ class Storage:
         relative = self.relative_path(instance_id)
         final = self.root / relative
         if not final.parent.is_dir():
-            final.parent.mkdir(parents=True, exist_ok=True)
+            final.parent.mkdir(exist_ok=True)
             _fsync_dir(final.parent.parent)
         os.replace(written.path, final)
         _fsync_dir(final.parent)

@@ -6,7 +6,8 @@ STOW-RS, REST `POST /instances`, C-STORE and `pacsbox import` all end here:
 2. its header is parsed (`parse.parse_instance`); unreadable input is refused
    and its temporary file removed;
 3. the file is renamed to its final name and the directory flushed;
-4. the index transaction commits (`index.index_instance`);
+4. the index job commits (`index.index_instance`, grouped with the jobs of
+   other instances stored at the same moment);
 5. only then does the caller answer success.
 
 A crash before 4 leaves a complete file without a row: `reconcile` (run at
@@ -207,11 +208,12 @@ class InstanceStore:
                 parsed, md5 = await asyncio.to_thread(self._prepare, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
-                stat = path.stat()
-                await index_instance(
-                    parsed, path=self.storage.relative_path(instance_id), size=stat.st_size, md5=md5,
-                    origin=Origin(kind="Recovered"),
+                relative = self.storage.relative_path(instance_id)
+                _, obsolete = await index_instance(
+                    parsed, path=relative, size=path.stat().st_size, md5=md5, origin=Origin(kind="Recovered")
                 )
+                if obsolete and obsolete != relative:
+                    self.storage.remove(obsolete)
                 report["files_indexed"] += 1
             except InvalidDicom as error:
                 log.warning("start-up check: %s is unreadable (%s); moved aside", path.name, error)
