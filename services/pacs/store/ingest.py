@@ -208,7 +208,7 @@ class InstanceStore:
                 parsed, md5 = await asyncio.to_thread(self._prepare, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
-                relative = self.storage.relative_path(instance_id)
+                relative = self.storage.relative(path)
                 _, obsolete = await index_instance(
                     parsed, path=relative, size=path.stat().st_size, md5=md5, origin=Origin(kind="Recovered")
                 )
