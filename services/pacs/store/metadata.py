@@ -14,11 +14,11 @@ import json
 import logging
 from typing import Any
 
-from pydicom.charset import default_encoding
-from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
-from pydicom.valuerep import AMBIGUOUS_VR
+
+from pacsbox.pacs.store.raw_values import convert, derive_shared
 
 __all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "instance_metadata", "public_metadata"]
 
@@ -45,26 +45,15 @@ def _dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-_SHARED_MAX_LENGTH = 256
-_NOT_SHARED_VRS = _BINARY_VRS | {"SQ", *AMBIGUOUS_VR}
-
-
 @functools.lru_cache(maxsize=8192)
 def _shared_fragment(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
-    """The JSON of a short raw element, kept: the instances of a series repeat most header values byte for byte."""
-    return _dumps(_element_json(convert_raw_data_element(raw, encoding=list(encoding)), ""))
+    return _dumps(_element_json(convert(raw, encoding), ""))
 
 
-def _fragment(ds: Dataset, tag: BaseTag, base: str, encoding: tuple[str, ...]) -> str | None:
-    raw = ds._dict[tag]
-    if (
-        isinstance(raw, RawDataElement) and raw.VR is not None and raw.VR not in _NOT_SHARED_VRS
-        and raw.value is not None and len(raw.value) <= _SHARED_MAX_LENGTH
-    ):
-        try:
-            return _shared_fragment(raw._replace(value_tell=0), encoding)
-        except Exception:  # unreadable as a lone value: the dataset's own conversion decides below
-            pass
+def _fragment(ds: Dataset, tag: BaseTag, base: str) -> str | None:
+    shared = derive_shared(ds, tag, _shared_fragment)
+    if shared is not None:
+        return shared
     try:
         element = ds[tag]
     except Exception as error:
@@ -76,12 +65,9 @@ def _fragment(ds: Dataset, tag: BaseTag, base: str, encoding: tuple[str, ...]) -
 def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str, sop: str) -> str:
     """The instance's DICOM JSON object as a compact string.
 
-    Short values are converted once per distinct raw value (`_shared_fragment`):
-    the same bytes under the same tag, VR and character set always give the same JSON.
+    Short values are converted once per distinct raw value (`raw_values`).
     """
     base = f"{BULK_PLACEHOLDER}studies/{study}/series/{series}/instances/{sop}/bulk/"
-    charset = ds.original_character_set or ds._character_set
-    encoding = (charset,) if isinstance(charset, str) else tuple(charset)
     parts = ['"00020010":' + _dumps({"vr": "UI", "Value": [transfer_syntax]})]
     for tag in ds.keys():
         if tag in _PIXEL_TAGS:
@@ -92,7 +78,7 @@ def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str
             continue
         if tag.group == 0x0002 or tag.element == 0:
             continue  # file meta lives outside the dataset; group lengths are retired
-        fragment = _fragment(ds, tag, base, encoding if tag != 0x00080005 else (default_encoding,))
+        fragment = _fragment(ds, tag, base)
         if fragment is not None:
             parts.append(f'"{tag:08X}":' + fragment)
     return "{" + ",".join(parts) + "}"
