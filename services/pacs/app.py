@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
@@ -29,6 +30,8 @@ from pacsbox.pacs.tables import Patient
 
 __all__ = ["create_app"]
 
+_WORKER_THREADS = 16
+
 
 def create_app(settings: Settings) -> Litestar:
     engine = SCHEMA.bind(settings)
@@ -38,6 +41,11 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        # Worker threads of a store mostly wait for the disk (fsync): more of them than
+        # asyncio's default (cores + 4) keep it busy while parts of several uploads arrive.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=_WORKER_THREADS, thread_name_prefix="pacs-worker")
+        )
         await open_engine(engine)
         try:
             await SCHEMA.upgrade()
