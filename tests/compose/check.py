@@ -1,17 +1,20 @@
 """The compose check: the images on a local base, the stack up, a study stored and fetched through
 nginx over HTTPS with a token, the stack taken down and up again, the study still there, then down.
 
-Run by `make compose-check` (which builds the images first); it needs a Docker engine
-(scripts/docker-engine starts one) and `docker compose` or `docker-compose` 1.29. The stack runs as
-its own compose project on other ports, with a fresh configuration folder, and is removed at the end
-with its volumes. Prints one line per step; exits 0 when every step passed.
+Run by `make compose-check` (which builds the images first) and by CI (scripts/ci-compose-check); it
+needs a Docker engine (scripts/docker-engine starts one) and `docker compose` or `docker-compose` 1.29
+(`--compose` picks one). The stack runs as its own compose project on other ports, with a fresh
+configuration folder, and is removed at the end with its volumes, also when a step fails or the check
+is interrupted. Prints one line per step; exits 0 when every step passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -28,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "pacsboxcheck"
 
 
-def compose_command() -> list[str]:
-    """`docker compose` when the plugin is there, else docker-compose 1.29."""
+def compose_command(chosen: str = "") -> list[str]:
+    """`chosen`, else `docker compose` when the plugin is there, else docker-compose 1.29."""
+    if chosen:
+        return shlex.split(chosen)
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
@@ -38,10 +43,10 @@ def compose_command() -> list[str]:
 
 
 class Stack:
-    def __init__(self, config: Path, https_port: int) -> None:
+    def __init__(self, config: Path, https_port: int, compose: list[str]) -> None:
         self.config = config
         self.https_port = https_port
-        self.base = compose_command() + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml")]
+        self.base = compose + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml")]
         self.env = {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PACSBOX_CONFIG_PATH": str(config),
@@ -70,6 +75,13 @@ class Stack:
             time.sleep(2)
         print(self.run("logs", "--tail", "50", capture=True))
         raise SystemExit(f"compose-check: {service} not healthy after {timeout:.0f} s")
+
+    def process_users(self, service: str) -> list[tuple[str, str]]:
+        """(command, uid) of each process of the service's container."""
+        container = self.run("ps", "-q", service, capture=True).strip()
+        top = subprocess.run(["docker", "top", container, "-o", "pid,uid,comm"],
+                             capture_output=True, text=True, check=True).stdout.splitlines()[1:]
+        return [(line.split()[2], line.split()[1]) for line in top]
 
     def client(self, token: str = "") -> httpx.Client:
         context = ssl.create_default_context(cafile=str(self.config / "certs" / "ca.crt"))
@@ -100,6 +112,23 @@ def editor_token(stack: Stack, password: str) -> str:
         return exchanged.headers["Authorization"].removeprefix("Bearer ")
 
 
+def unprivileged(stack: Stack) -> str:
+    """Which uid each service runs as; fails when a Python service or an nginx worker runs as root."""
+    found = []
+    for service in ("pacs", "auth", "viewer", "nginx"):
+        users = stack.process_users(service)
+        workers = [uid for command, uid in users if command != "nginx" or uid != "0"]
+        if not workers or "0" in workers:
+            raise SystemExit(f"compose-check: {service} runs processes as root: {users}")
+        found.append(f"{service} uid {','.join(sorted(set(workers)))}")
+    return "; ".join(found) + " (nginx's master alone as root)"
+
+
+def volumes() -> set[str]:
+    listed = subprocess.run(["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=True)
+    return set(listed.stdout.split())
+
+
 def find_study(stack: Stack, token: str, study_uid: str) -> int:
     """Instances of the study QIDO-RS reports, after fetching each one through WADO-RS."""
     with stack.client(token) as http:
@@ -120,17 +149,24 @@ def find_study(stack: Stack, token: str, study_uid: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--https-port", type=int, default=18443)
+    parser.add_argument("--compose", default="", help='"docker compose" or "docker-compose" (default: the first found)')
     parser.add_argument("--keep", action="store_true", help="leave the stack and its volumes up at the end")
     args = parser.parse_args(argv)
+    # `kill` or a CI timeout ends the check through the `finally` below, which takes the stack down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("compose-check: terminated"))
+    compose = compose_command(args.compose)
     config = Path(tempfile.mkdtemp(prefix="pacsbox-compose-"))
-    stack = Stack(config, args.https_port)
+    config.chmod(0o755)  # as a checkout: the services' user reads it, the wizard's files stay 0600
+    stack = Stack(config, args.https_port, compose)
     began = time.monotonic()
+    volumes_before = volumes()
     try:
         stack.run("down", "-v", "--remove-orphans", capture=True)
-        step(f"up (config {config}, https://localhost:{args.https_port})")
+        step(f"{' '.join(compose)} up (config {config}, https://localhost:{args.https_port})")
         stack.run("up", "-d", "--no-build")
         waited = stack.wait_healthy("nginx")
         step(f"setup ran, pacs, auth, viewer and nginx healthy after {waited:.0f} s")
+        step(f"not root: {unprivileged(stack)}")
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
         series = list(make_series(3, patient_name="Compose^Check"))
@@ -163,8 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep:
             stack.run("down", "-v", "--remove-orphans", capture=True)
-            step("down -v: containers and volumes removed")
+            left = stack.run("ps", "-q", capture=True).split() + sorted(volumes() - volumes_before)
+            step(f"down -v: containers and volumes removed ({len(left)} left{': ' if left else ''}{' '.join(left)})")
             shutil.rmtree(config, ignore_errors=True)
+            if left:
+                raise SystemExit("compose-check: the stack left containers or volumes behind")
 
 
 if __name__ == "__main__":
