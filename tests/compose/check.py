@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stack.run("down", "-v", "--remove-orphans", capture=True)
         step(f"{' '.join(compose)} up (config {config}, https://localhost:{args.https_port})")
-        stack.run("up", "-d", "--no-build")
+        stack.run("up", "-d", "--no-build", capture=True)
         waited = stack.wait_healthy("nginx")
         step(f"setup ran, pacs, auth, viewer and nginx healthy after {waited:.0f} s")
         step(f"not root: {unprivileged(stack)}")
@@ -182,9 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
              f"no token -> {anonymous}")
         if found != len(series) or anonymous != 401:
             raise SystemExit("compose-check: the study is not as stored")
-        stack.run("down")
+        stack.run("down", capture=True)
         step("down (volumes kept)")
-        stack.run("up", "-d", "--no-build")
+        stack.run("up", "-d", "--no-build", capture=True)
         waited = stack.wait_healthy("nginx")
         setup_log = stack.run("logs", "--no-color", "setup", capture=True)
         step(f"up again, healthy after {waited:.0f} s; setup: "
