@@ -63,7 +63,7 @@ class Stack:
             raise SystemExit(f"compose-check: `{' '.join(args)}` failed:\n{result.stderr if capture else ''}")
         return result.stdout if capture else ""
 
-    def wait_healthy(self, service: str, timeout: float = 240) -> float:
+    def wait_healthy(self, service: str, timeout: float = 240) -> None:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             container = self.run("ps", "-q", service, capture=True).strip()
@@ -71,7 +71,7 @@ class Stack:
                 state = subprocess.run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container],
                                        capture_output=True, text=True).stdout.strip()
                 if state == "healthy":
-                    return time.monotonic() - started
+                    return
             time.sleep(2)
         print(self.run("logs", "--tail", "50", capture=True))
         raise SystemExit(f"compose-check: {service} not healthy after {timeout:.0f} s")
@@ -163,9 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stack.run("down", "-v", "--remove-orphans", capture=True)
         step(f"{' '.join(compose)} up (config {config}, https://localhost:{args.https_port})")
+        started = time.monotonic()
         stack.run("up", "-d", "--no-build", capture=True)
-        waited = stack.wait_healthy("nginx")
-        step(f"setup ran, pacs, auth, viewer and nginx healthy after {waited:.0f} s")
+        stack.wait_healthy("nginx")
+        step(f"setup ran, pacs, auth, viewer and nginx healthy {time.monotonic() - started:.0f} s after `up`")
         step(f"not root: {unprivileged(stack)}")
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
@@ -184,10 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit("compose-check: the study is not as stored")
         stack.run("down", capture=True)
         step("down (volumes kept)")
+        started = time.monotonic()
         stack.run("up", "-d", "--no-build", capture=True)
-        waited = stack.wait_healthy("nginx")
+        stack.wait_healthy("nginx")
         setup_log = stack.run("logs", "--no-color", "setup", capture=True)
-        step(f"up again, healthy after {waited:.0f} s; setup: "
+        step(f"up again, healthy {time.monotonic() - started:.0f} s after `up`; setup: "
              + ("nothing to do" if "nothing to do" in setup_log else "ran again"))
         found = find_study(stack, token, study)
         step(f"after the restart QIDO finds {found} of {len(series)} instances, each retrieved")
