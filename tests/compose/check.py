@@ -129,6 +129,13 @@ def volumes() -> set[str]:
     return set(listed.stdout.split())
 
 
+def files_sent(stack: Stack, token: str, ids: list[str]) -> int:
+    """Whole stored files fetched through /instances/{id}/file, which nginx's unprivileged workers send
+    themselves from the data volume (X-Accel-Redirect)."""
+    with stack.client(token) as http:
+        return sum(http.get(f"/zhiva/instances/{public_id}/file").content[128:132] == b"DICM" for public_id in ids)
+
+
 def find_study(stack: Stack, token: str, study_uid: str) -> int:
     """Instances of the study QIDO-RS reports, after fetching each one through WADO-RS."""
     with stack.client(token) as http:
@@ -171,17 +178,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
         series = list(make_series(3, patient_name="Compose^Check"))
+        ids = []
         with stack.client(token) as http:
             for ds in series:
                 answer = http.post("/zhiva/instances", content=dataset_bytes(ds), headers={"Content-Type": "application/dicom"})
                 answer.raise_for_status()
+                ids.append(answer.json()["ID"])
         with stack.client() as http:
             anonymous = http.get("/zhiva/pacs/studies").status_code
         study = series[0].StudyInstanceUID
         found = find_study(stack, token, study)
+        sent = files_sent(stack, token, ids)
         step(f"stored {len(series)} instances over HTTPS; QIDO finds {found}, each retrieved by WADO-RS; "
-             f"no token -> {anonymous}")
-        if found != len(series) or anonymous != 401:
+             f"{sent} files sent by nginx; no token -> {anonymous}")
+        if found != len(series) or sent != len(series) or anonymous != 401:
             raise SystemExit("compose-check: the study is not as stored")
         stack.run("down", capture=True)
         step("down (volumes kept)")
@@ -192,8 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         step(f"up again, healthy {time.monotonic() - started:.0f} s after `up`; setup: "
              + ("nothing to do" if "nothing to do" in setup_log else "ran again"))
         found = find_study(stack, token, study)
-        step(f"after the restart QIDO finds {found} of {len(series)} instances, each retrieved")
-        if found != len(series):
+        sent = files_sent(stack, token, ids)
+        step(f"after the restart QIDO finds {found} of {len(series)} instances, each retrieved; {sent} files sent by nginx")
+        if found != len(series) or sent != len(series):
             raise SystemExit("compose-check: the study did not survive the restart")
         status = json.dumps({"instances": found, "seconds": round(time.monotonic() - began)})
         step(f"passed {status}")
