@@ -46,7 +46,8 @@ class Stack:
     def __init__(self, config: Path, https_port: int, compose: list[str]) -> None:
         self.config = config
         self.https_port = https_port
-        self.base = compose + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml")]
+        self.base = compose + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml"),
+                               "-f", str(Path(__file__).with_name("quick-health.yml"))]
         self.env = {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PACSBOX_CONFIG_PATH": str(config),
