@@ -20,7 +20,7 @@ RUN dpkg -s python3 >/dev/null 2>&1 || { apt-get update \
 # The services run as `pacsbox` (docker/entrypoint.sh drops to it); the data folder is its own, so a new
 # named volume mounted there starts out owned by it.
 RUN groupadd --system --gid 10001 pacsbox \
-    && useradd --system --uid 10001 --gid pacsbox --home-dir /var/lib/pacsbox --no-create-home \
+    && useradd --system --uid 10001 --gid pacsbox --home-dir /nonexistent --no-create-home \
        --shell /usr/sbin/nologin pacsbox \
     && install -d -o pacsbox -g pacsbox -m 0750 /var/lib/pacsbox
 COPY docker/entrypoint.sh /usr/local/bin/pacsbox-entrypoint

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import signal
@@ -158,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--https-port", type=int, default=18443)
     parser.add_argument("--compose", default="", help='"docker compose" or "docker-compose" (default: the first found)')
+    parser.add_argument("--config-owner", type=int, default=0,
+                        help="uid (and gid) owning the configuration folder; 0: the services run as uid 10001")
     parser.add_argument("--keep", action="store_true", help="leave the stack and its volumes up at the end")
     args = parser.parse_args(argv)
     # `kill` or a CI timeout ends the check through the `finally` below, which takes the stack down.
@@ -165,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     compose = compose_command(args.compose)
     config = Path(tempfile.mkdtemp(prefix="pacsbox-compose-"))
     config.chmod(0o755)  # as a checkout: the services' user reads it, the wizard's files stay 0600
+    os.chown(config, args.config_owner, args.config_owner)
     stack = Stack(config, args.https_port, compose)
     began = time.monotonic()
     volumes_before = volumes()
