@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm curl:curl libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
 
 .PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif wheelhouse images compose-check
+.PHONY: docker-engine base-image
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,10 +61,15 @@ wheelhouse: venv
 	$(PY) -m pip wheel -q --wheel-dir build/wheelhouse .
 
 ## The images, on the local Debian base (scripts/build-base-image; BASE_IMAGE=... for another one).
+## `make -j2 images` builds the wheelhouse and the base image side by side.
 BASE_IMAGE ?= pacsbox/base:bookworm
-images: wheelhouse
+docker-engine:
 	scripts/docker-engine
+
+base-image: docker-engine
 	[ "$(BASE_IMAGE)" != pacsbox/base:bookworm ] || scripts/build-base-image
+
+images: wheelhouse base-image
 	docker build -q --build-arg BASE_IMAGE=$(BASE_IMAGE) -t pacsbox/pacsbox:latest .
 	docker build -q -f nginx/Dockerfile -t pacsbox/nginx:latest .
 

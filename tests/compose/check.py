@@ -1,17 +1,21 @@
 """The compose check: the images on a local base, the stack up, a study stored and fetched through
 nginx over HTTPS with a token, the stack taken down and up again, the study still there, then down.
 
-Run by `make compose-check` (which builds the images first); it needs a Docker engine
-(scripts/docker-engine starts one) and `docker compose` or `docker-compose` 1.29. The stack runs as
-its own compose project on other ports, with a fresh configuration folder, and is removed at the end
-with its volumes. Prints one line per step; exits 0 when every step passed.
+Run by `make compose-check` (which builds the images first) and by CI (scripts/ci-compose-check); it
+needs a Docker engine (scripts/docker-engine starts one) and `docker compose` or `docker-compose` 1.29
+(`--compose` picks one). The stack runs as its own compose project on other ports, with a fresh
+configuration folder, and is removed at the end with its volumes, also when a step fails or the check
+is interrupted. Prints one line per step; exits 0 when every step passed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -28,8 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "pacsboxcheck"
 
 
-def compose_command() -> list[str]:
-    """`docker compose` when the plugin is there, else docker-compose 1.29."""
+def compose_command(chosen: str = "") -> list[str]:
+    """`chosen`, else `docker compose` when the plugin is there, else docker-compose 1.29."""
+    if chosen:
+        return shlex.split(chosen)
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
@@ -38,10 +44,11 @@ def compose_command() -> list[str]:
 
 
 class Stack:
-    def __init__(self, config: Path, https_port: int) -> None:
+    def __init__(self, config: Path, https_port: int, compose: list[str]) -> None:
         self.config = config
         self.https_port = https_port
-        self.base = compose_command() + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml")]
+        self.base = compose + ["-p", PROJECT, "-f", str(ROOT / "docker-compose.yml"),
+                               "-f", str(Path(__file__).with_name("quick-health.yml"))]
         self.env = {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PACSBOX_CONFIG_PATH": str(config),
@@ -58,7 +65,7 @@ class Stack:
             raise SystemExit(f"compose-check: `{' '.join(args)}` failed:\n{result.stderr if capture else ''}")
         return result.stdout if capture else ""
 
-    def wait_healthy(self, service: str, timeout: float = 240) -> float:
+    def wait_healthy(self, service: str, timeout: float = 240) -> None:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             container = self.run("ps", "-q", service, capture=True).strip()
@@ -66,10 +73,17 @@ class Stack:
                 state = subprocess.run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container],
                                        capture_output=True, text=True).stdout.strip()
                 if state == "healthy":
-                    return time.monotonic() - started
+                    return
             time.sleep(2)
         print(self.run("logs", "--tail", "50", capture=True))
         raise SystemExit(f"compose-check: {service} not healthy after {timeout:.0f} s")
+
+    def process_users(self, service: str) -> list[tuple[str, str]]:
+        """(command, uid) of each process of the service's container."""
+        container = self.run("ps", "-q", service, capture=True).strip()
+        top = subprocess.run(["docker", "top", container, "-o", "pid,uid,comm"],
+                             capture_output=True, text=True, check=True).stdout.splitlines()[1:]
+        return [(line.split()[2], line.split()[1]) for line in top]
 
     def client(self, token: str = "") -> httpx.Client:
         context = ssl.create_default_context(cafile=str(self.config / "certs" / "ca.crt"))
@@ -100,6 +114,30 @@ def editor_token(stack: Stack, password: str) -> str:
         return exchanged.headers["Authorization"].removeprefix("Bearer ")
 
 
+def unprivileged(stack: Stack) -> str:
+    """Which uid each service runs as; fails when a Python service or an nginx worker runs as root."""
+    found = []
+    for service in ("pacs", "auth", "viewer", "nginx"):
+        users = stack.process_users(service)
+        workers = [uid for command, uid in users if command != "nginx" or uid != "0"]
+        if not workers or "0" in workers:
+            raise SystemExit(f"compose-check: {service} runs processes as root: {users}")
+        found.append(f"{service} uid {','.join(sorted(set(workers)))}")
+    return "; ".join(found) + " (nginx's master alone as root)"
+
+
+def volumes() -> set[str]:
+    listed = subprocess.run(["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=True)
+    return set(listed.stdout.split())
+
+
+def files_sent(stack: Stack, token: str, ids: list[str]) -> int:
+    """Whole stored files fetched through /instances/{id}/file, which nginx's unprivileged workers send
+    themselves from the data volume (X-Accel-Redirect)."""
+    with stack.client(token) as http:
+        return sum(http.get(f"/zhiva/instances/{public_id}/file").content[128:132] == b"DICM" for public_id in ids)
+
+
 def find_study(stack: Stack, token: str, study_uid: str) -> int:
     """Instances of the study QIDO-RS reports, after fetching each one through WADO-RS."""
     with stack.client(token) as http:
@@ -120,42 +158,58 @@ def find_study(stack: Stack, token: str, study_uid: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--https-port", type=int, default=18443)
+    parser.add_argument("--compose", default="", help='"docker compose" or "docker-compose" (default: the first found)')
+    parser.add_argument("--config-owner", type=int, default=0,
+                        help="uid (and gid) owning the configuration folder; 0: the services run as uid 10001")
     parser.add_argument("--keep", action="store_true", help="leave the stack and its volumes up at the end")
     args = parser.parse_args(argv)
+    # `kill` or a CI timeout ends the check through the `finally` below, which takes the stack down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("compose-check: terminated"))
+    compose = compose_command(args.compose)
     config = Path(tempfile.mkdtemp(prefix="pacsbox-compose-"))
-    stack = Stack(config, args.https_port)
+    config.chmod(0o755)  # as a checkout: the services' user reads it, the wizard's files stay 0600
+    os.chown(config, args.config_owner, args.config_owner)
+    stack = Stack(config, args.https_port, compose)
     began = time.monotonic()
+    volumes_before = volumes()
     try:
         stack.run("down", "-v", "--remove-orphans", capture=True)
-        step(f"up (config {config}, https://localhost:{args.https_port})")
-        stack.run("up", "-d", "--no-build")
-        waited = stack.wait_healthy("nginx")
-        step(f"setup ran, pacs, auth, viewer and nginx healthy after {waited:.0f} s")
+        step(f"{' '.join(compose)} up (config {config}, https://localhost:{args.https_port})")
+        started = time.monotonic()
+        stack.run("up", "-d", "--no-build", capture=True)
+        stack.wait_healthy("nginx")
+        step(f"setup ran, pacs, auth, viewer and nginx healthy {time.monotonic() - started:.0f} s after `up`")
+        step(f"not root: {unprivileged(stack)}")
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
         series = list(make_series(3, patient_name="Compose^Check"))
+        ids = []
         with stack.client(token) as http:
             for ds in series:
                 answer = http.post("/zhiva/instances", content=dataset_bytes(ds), headers={"Content-Type": "application/dicom"})
                 answer.raise_for_status()
+                ids.append(answer.json()["ID"])
         with stack.client() as http:
             anonymous = http.get("/zhiva/pacs/studies").status_code
         study = series[0].StudyInstanceUID
         found = find_study(stack, token, study)
+        sent = files_sent(stack, token, ids)
         step(f"stored {len(series)} instances over HTTPS; QIDO finds {found}, each retrieved by WADO-RS; "
-             f"no token -> {anonymous}")
-        if found != len(series) or anonymous != 401:
+             f"{sent} files sent by nginx; no token -> {anonymous}")
+        if found != len(series) or sent != len(series) or anonymous != 401:
             raise SystemExit("compose-check: the study is not as stored")
-        stack.run("down")
+        stack.run("down", capture=True)
         step("down (volumes kept)")
-        stack.run("up", "-d", "--no-build")
-        waited = stack.wait_healthy("nginx")
+        started = time.monotonic()
+        stack.run("up", "-d", "--no-build", capture=True)
+        stack.wait_healthy("nginx")
         setup_log = stack.run("logs", "--no-color", "setup", capture=True)
-        step(f"up again, healthy after {waited:.0f} s; setup: "
+        step(f"up again, healthy {time.monotonic() - started:.0f} s after `up`; setup: "
              + ("nothing to do" if "nothing to do" in setup_log else "ran again"))
         found = find_study(stack, token, study)
-        step(f"after the restart QIDO finds {found} of {len(series)} instances, each retrieved")
-        if found != len(series):
+        sent = files_sent(stack, token, ids)
+        step(f"after the restart QIDO finds {found} of {len(series)} instances, each retrieved; {sent} files sent by nginx")
+        if found != len(series) or sent != len(series):
             raise SystemExit("compose-check: the study did not survive the restart")
         status = json.dumps({"instances": found, "seconds": round(time.monotonic() - began)})
         step(f"passed {status}")
@@ -163,8 +217,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep:
             stack.run("down", "-v", "--remove-orphans", capture=True)
-            step("down -v: containers and volumes removed")
+            left = stack.run("ps", "-q", capture=True).split() + sorted(volumes() - volumes_before)
+            step(f"down -v: containers and volumes removed ({len(left)} left{': ' if left else ''}{' '.join(left)})")
             shutil.rmtree(config, ignore_errors=True)
+            if left:
+                raise SystemExit("compose-check: the stack left containers or volumes behind")
 
 
 if __name__ == "__main__":
