@@ -5,7 +5,8 @@
 Runs the one store path (`InstanceStore.store_file`) in-process on a fresh
 data folder, for instances that each open a new patient/study/series and for
 instances of one series, and counts by wrapping `aiosqlite.Connection._execute`
-(every trip to the connection's thread) and `os.fsync`. The findings in
+(every trip to the connection's thread), `os.fsync`, and each connection's
+SQLite trace callback (every statement SQLite runs, transaction control included). The findings in
 docs/PERFORMANCE.md quote it; rerun it to check a change to the store path.
 """
 
@@ -29,17 +30,22 @@ __all__ = ["main"]
 
 
 async def _count(sets: dict[str, SeriesFiles], settings: Any) -> None:
-    from pacsbox.core.db import close_engine, open_engine
+    from pacsbox.core.db import PooledSQLiteEngine, close_engine, open_engine
     from pacsbox.pacs.piccolo_app import SCHEMA
     from pacsbox.pacs.store import InstanceStore, Origin
 
     trips: collections.Counter[str] = collections.Counter()
-    fsyncs = [0]
-    execute, fsync = aiosqlite.Connection._execute, os.fsync
+    fsyncs, statements = [0], [0]
+    execute, fsync, connect = aiosqlite.Connection._execute, os.fsync, PooledSQLiteEngine._connect
 
     async def counted_execute(self: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         trips[getattr(fn, "__name__", "call")] += 1
         return await execute(self, fn, *args, **kwargs)
+
+    async def traced_connect(self: PooledSQLiteEngine) -> aiosqlite.Connection:
+        connection = await connect(self)
+        await connection.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
+        return connection
 
     def counted_fsync(fd: int) -> None:
         fsyncs[0] += 1
@@ -49,20 +55,22 @@ async def _count(sets: dict[str, SeriesFiles], settings: Any) -> None:
     await open_engine(engine)
     aiosqlite.Connection._execute = counted_execute  # type: ignore[method-assign]
     os.fsync = counted_fsync
+    PooledSQLiteEngine._connect = traced_connect  # type: ignore[method-assign]
     try:
         await SCHEMA.upgrade()
         store = InstanceStore.from_settings(settings)
         for label, files in sets.items():
             trips.clear()
-            fsyncs[0] = 0
+            fsyncs[0] = statements[0] = 0
             for path in files.files:
                 await store.store_file(store.storage.write_bytes(path.read_bytes()), Origin(kind="REST"))
             n = len(files.files)
-            print(f"{label}: per instance {trips['execute'] / n:.1f} SQL statements, "
+            print(f"{label}: per instance {statements[0] / n:.1f} SQL statements, "
                   f"{sum(trips.values()) / n:.1f} trips to the SQLite thread, {fsyncs[0] / n:.1f} fsyncs")
     finally:
         aiosqlite.Connection._execute = execute  # type: ignore[method-assign]
         os.fsync = fsync
+        PooledSQLiteEngine._connect = connect  # type: ignore[method-assign]
         await close_engine(engine)
 
 
