@@ -361,6 +361,7 @@ class _SQLiteWriteQueue:
         self._engine = engine
         self._waiting: list[tuple[Callable[[], WriteSteps[Any]], asyncio.Future[Any]]] = []
         self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def run(self, job: Callable[[], WriteSteps[T]]) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -368,7 +369,7 @@ class _SQLiteWriteQueue:
         self._waiting.append(entry)
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())  # referenced: never collected mid-run
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 import uuid
 from dataclasses import dataclass
@@ -111,6 +112,8 @@ class Storage:
         self.tmp = root / ".tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._make_folders()
+        self._prefix = uuid.uuid4().hex
+        self._counter = itertools.count()
 
     def _make_folders(self) -> None:
         """The 256 `ab` folders, made (durably) once."""
@@ -121,8 +124,8 @@ class Storage:
             _fsync_dir(self.root)
 
     def new_file(self) -> DurableFile:
-        """A fresh temporary file to write an incoming instance into."""
-        return DurableFile(self.tmp / f"{uuid.uuid4().hex}.part")
+        """A fresh temporary file to write an incoming instance into (a process prefix and a counter: no two alike)."""
+        return DurableFile(self.tmp / f"{self._prefix}-{next(self._counter)}.part")
 
     def write_bytes(self, data: bytes | memoryview) -> WrittenFile:
         """A whole instance already in memory, written to a temporary file."""
