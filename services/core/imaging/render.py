@@ -8,6 +8,7 @@ from pathlib import Path
 from pacsbox.core.imaging.display import Window, display_pixels
 from pacsbox.core.imaging.encode import ImageType, Viewport, encode_image
 from pacsbox.core.imaging.frames import FrameReader
+from pacsbox.core.imaging.headers import HeaderCache
 
 __all__ = ["RenderOptions", "render_frame"]
 
@@ -27,13 +28,15 @@ class RenderOptions:
     """Left, top, right, bottom fractions of the image to keep (WADO-URI `region`)."""
 
 
-def render_frame(path: Path, index: int, options: RenderOptions, *, max_size: int) -> bytes:
-    """Frame `index` (from 0) of the file at `path`, encoded as `options` asks.
+def render_frame(
+    path: Path, index: int, options: RenderOptions, *, max_size: int, headers: HeaderCache | None = None
+) -> bytes:
+    """Frame `index` (from 0) of the file at `path`, encoded as `options` asks (its header from `headers` when there).
 
     Raises:
         PixelDataError: no pixel data, no such frame, or pixels that cannot be decoded or shown.
     """
-    with FrameReader(path, max_size=max_size) as reader:
+    with FrameReader(path, max_size=max_size, headers=headers) as reader:
         info = reader.info
         pixels = reader.decode(index)
         shown = display_pixels(pixels, reader.dataset, info, options.window)
