@@ -10,8 +10,9 @@ Decoding goes through pydicom's pixel decoders and the pylibjpeg plugins,
 after `check_size` has accepted the frame's dimensions (JPEG Lossless by
 libjpeg-turbo first, `lossless.py`; a native grey frame straight from its
 bytes, as pydicom would shape it). Every failure, whatever the codec raised,
-surfaces as `PixelDataError` naming the frame. Given a `HeaderCache`, a reader
-takes the header from it when the same file was read before.
+surfaces as `PixelDataError` naming the frame. Given a `ReadCache`, a reader
+takes the header from it when the same file was read before, and a decoded
+compressed frame too (read-only then).
 
     with FrameReader(path, max_size=settings.limits.max_pixel_data_size) as reader:
         first = reader.frame(0)          # stored bytes (compressed or native)
@@ -38,7 +39,7 @@ from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from pacsbox.core.errors import PixelDataError
 from pacsbox.core.imaging import lossless
-from pacsbox.core.imaging.headers import Header, HeaderCache, file_key
+from pacsbox.core.imaging.cache import FileKey, Header, ReadCache, file_key
 from pacsbox.core.imaging.pixels import PixelInfo, check_codestream, check_size
 from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
 
@@ -61,18 +62,19 @@ class FrameReader:
         PixelDataError: the header cannot be read.
     """
 
-    def __init__(self, path: Path, *, max_size: int, headers: HeaderCache | None = None) -> None:
+    def __init__(self, path: Path, *, max_size: int, cache: ReadCache | None = None) -> None:
         self.max_size = max_size
         self._fp: BinaryIO = open(path, "rb")
         try:
-            key = file_key(path, self._fp) if headers is not None else None
-            cached = headers.get(key) if headers is not None and key is not None else None
+            self._cache = cache
+            self._key: FileKey | None = file_key(path, self._fp) if cache is not None else None
+            cached = cache.headers.get(self._key) if cache is not None else None
             if cached is not None:
                 self._adopt(cached)
             else:
                 self._open(path)
-                if headers is not None and key is not None and not self.inflated:
-                    headers.put(key, self._header())
+                if cache is not None and not self.inflated:
+                    cache.headers.put(self._key, self._header())
         except BaseException:
             self._fp.close()
             raise
@@ -274,6 +276,14 @@ class FrameReader:
         check_size(info, 1, self.max_size)
         if self._plain_grey(info):
             return self._grey_frame(index, info)
+        if self._cache is not None and self._key is not None and self.encapsulated:
+            pixels = self._cache.frame(self._key, index, raw)
+            if pixels is None:
+                pixels = self._cache.keep_frame(self._key, index, raw, self._decode(index, info, raw))
+            return pixels
+        return self._decode(index, info, raw)
+
+    def _decode(self, index: int, info: PixelInfo, raw: bool) -> np.ndarray:
         try:
             decoder = get_decoder(UID(self.transfer_syntax))
         except NotImplementedError:
@@ -308,10 +318,19 @@ class FrameReader:
         )
 
     def _grey_frame(self, index: int, info: PixelInfo) -> np.ndarray:
-        """The frame as pydicom's native decoder shapes it (no unused-bit correction), without its set-up cost."""
+        """The frame as pydicom's native decoder gives it, without its set-up cost.
+
+        Like pydicom, bits above Bits Stored are ignored (PS3.5 8.1.1): shifted
+        out and back, which sign-extends signed values.
+        """
         kind = "i" if info.pixel_representation else "u"
         values = np.frombuffer(self._native_frame(index, info), f"<{kind}{info.bits_allocated // 8}")
-        return values.reshape(info.rows, info.columns).copy()
+        pixels = values.reshape(info.rows, info.columns).copy()
+        unused = info.bits_allocated - info.bits_stored
+        if unused:
+            np.left_shift(pixels, unused, out=pixels)
+            np.right_shift(pixels, unused, out=pixels)
+        return pixels
 
     def value_span(self) -> tuple[int, int]:
         """(offset, length) of a native pixel value in the file (or in `stream` when inflated)."""

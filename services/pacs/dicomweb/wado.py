@@ -22,7 +22,7 @@ from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.responses import multipart_response, single_response
 from pacsbox.pacs.dicomweb.params import parse_frame_numbers, parse_tag
-from pacsbox.pacs.dicomweb.rendered import frame_headers, render_slots
+from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
 from pacsbox.pacs.store.reader import find_instances
@@ -135,10 +135,10 @@ class WadoController(Controller):
         ranges = _ranges(request)
         (found,) = await find_instances(store.storage.root, study, series, instance)
         form = frame_form(ranges, found.transfer_syntax)
-        headers = frame_headers(request, settings)
+        cache = read_cache(request, settings)
         data = await anyio.to_thread.run_sync(
             lambda: read_frames(
-                found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size, headers=headers
+                found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size, cache=cache
             )
         )
         return await multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)

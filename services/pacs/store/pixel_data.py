@@ -17,7 +17,7 @@ from pydicom.dataset import Dataset
 
 from pacsbox.core.errors import NotFound, PixelDataError
 from pacsbox.core.imaging import OCTET_STREAM, PIXEL_TAGS, FrameReader, pixel_media_type
-from pacsbox.core.imaging.headers import HeaderCache
+from pacsbox.core.imaging.cache import ReadCache
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
@@ -25,17 +25,17 @@ __all__ = ["count_frames", "read_bulkdata", "read_frames"]
 
 
 def read_frames(
-    instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int, headers: HeaderCache | None = None
+    instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int, cache: ReadCache | None = None
 ) -> list[bytes]:
     """Frames `numbers` (from 1) of an instance: as stored, or decoded to little-endian native bytes.
 
-    `headers` holds parsed headers of files read before; the instance's is taken from it or added.
+    `cache` holds parsed headers and decoded frames of files read before; this instance's are taken or added.
 
     Raises:
         NotFound: a frame number past the instance's last frame.
         PixelDataError: no pixel data, or a frame that cannot be read or decoded.
     """
-    with FrameReader(instance.path, max_size=max_size, headers=headers) as reader:
+    with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
         if not reader.has_pixels:
             raise PixelDataError(f"instance {instance.sop_uid} has no pixel data, so no frames")
         count = reader.number_of_frames
@@ -47,13 +47,13 @@ def read_frames(
         return [reader.frame(n - 1) for n in numbers]
 
 
-def count_frames(instance: StoredInstance, *, max_size: int, headers: HeaderCache | None = None) -> int:
+def count_frames(instance: StoredInstance, *, max_size: int, cache: ReadCache | None = None) -> int:
     """The number of frames of an instance, checked against its pixel data (not the header's word alone).
 
     Raises:
         PixelDataError: no pixel data, or a frame count its bytes cannot hold.
     """
-    with FrameReader(instance.path, max_size=max_size, headers=headers) as reader:
+    with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
         return reader.checked_number_of_frames()
 
 

@@ -103,3 +103,14 @@ def test_viewport_fits_keeping_aspect_and_region_flips() -> None:
     assert flipped[0].tolist() == list(range(9, -1, -1))
     with pytest.raises(ValueError):
         Viewport(0, 10)
+
+
+
+@pytest.mark.parametrize("window", [Window(0, 2), Window(-1000, 400), Window(0, 65536, VoiFunction.LINEAR_EXACT), None])
+def test_the_widest_signed_span_looks_up_what_direct_computation_gives(window: Window | None) -> None:
+    # -32768 .. 32767: offsets from the minimum fill the whole unsigned 16-bit range
+    ds = header(Columns=7, RescaleSlope=2, RescaleIntercept=-1024)
+    values = np.array([[-32768, -1200, -1, 0, 1, 900, 32767]], np.int16)
+    looked_up = display_pixels(values, ds, PixelInfo.of(ds), window)
+    computed = display_pixels(values.astype(np.float64), ds, PixelInfo.of(ds), window)
+    assert looked_up.tolist() == computed.tolist()
