@@ -79,6 +79,24 @@ class FrameReader:
             self._fp.close()
             raise
 
+    @classmethod
+    def known(cls, path: Path, *, max_size: int, cache: ReadCache) -> FrameReader | None:
+        """A reader of a file whose header `cache` holds, or None when the header would have to be parsed."""
+        stream = open(path, "rb")
+        try:
+            key = file_key(path, stream)
+        except BaseException:
+            stream.close()
+            raise
+        header = cache.headers.get(key)
+        if header is None:
+            stream.close()
+            return None
+        reader = cls.__new__(cls)
+        reader.max_size, reader._fp, reader._cache, reader._key = max_size, stream, cache, key
+        reader._adopt(header)
+        return reader
+
     def __enter__(self) -> Self:
         return self
 
@@ -157,6 +175,11 @@ class FrameReader:
     @property
     def encapsulated(self) -> bool:
         return self.has_pixels and self._length is None
+
+    @property
+    def native_little_endian(self) -> bool:
+        """Frames whose stored bytes are what `little_endian_frame` returns: no decoding."""
+        return self.has_pixels and not self.encapsulated and self._endian == "<"
 
     @cached_property
     def info(self) -> PixelInfo:
@@ -255,7 +278,7 @@ class FrameReader:
         compressed ones are decoded (samples as stored, not converted to RGB).
         """
         info = self._check_index(index)
-        if not self.encapsulated and self._endian == "<":
+        if self.native_little_endian:
             return self._native_frame(index, info)
         pixels = self.decode(index, raw=True)
         if info.bits_allocated == 1:

@@ -31,7 +31,9 @@ class RenderOptions:
 def render_frame(
     path: Path, index: int, options: RenderOptions, *, max_size: int, cache: ReadCache | None = None
 ) -> bytes:
-    """Frame `index` (from 0) of the file at `path`, encoded as `options` asks (header and decoded frame from `cache` when there).
+    """Frame `index` (from 0) of the file at `path`, encoded as `options` asks.
+
+    `cache` gives the header and the decoded frame when the file was read before, and keeps them otherwise.
 
     Raises:
         PixelDataError: no pixel data, no such frame, or pixels that cannot be decoded or shown.

@@ -24,7 +24,7 @@ from pacsbox.pacs.dicomweb.responses import multipart_response, single_response
 from pacsbox.pacs.dicomweb.params import parse_frame_numbers, parse_tag
 from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots
 from pacsbox.pacs.store import InstanceStore
-from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
+from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames, read_frames_now
 from pacsbox.pacs.store.reader import find_instances
 from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, instance_payloads
 
@@ -135,12 +135,12 @@ class WadoController(Controller):
         ranges = _ranges(request)
         (found,) = await find_instances(store.storage.root, study, series, instance)
         form = frame_form(ranges, found.transfer_syntax)
-        cache = read_cache(request, settings)
-        data = await anyio.to_thread.run_sync(
-            lambda: read_frames(
-                found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size, cache=cache
+        cache, limit = read_cache(request, settings), settings.limits.max_pixel_data_size
+        data = None if form.as_stored else read_frames_now(found, numbers, max_size=limit, cache=cache)
+        if data is None:  # a header to parse, frames to decode or many bytes: off the event loop
+            data = await anyio.to_thread.run_sync(
+                lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=limit, cache=cache)
             )
-        )
         return await multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)
 
     @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")
