@@ -79,24 +79,6 @@ class FrameReader:
             self._fp.close()
             raise
 
-    @classmethod
-    def known(cls, path: Path, *, max_size: int, cache: ReadCache) -> FrameReader | None:
-        """A reader of a file whose header `cache` holds, or None when the header would have to be parsed."""
-        stream = open(path, "rb")
-        try:
-            key = file_key(path, stream)
-        except BaseException:
-            stream.close()
-            raise
-        header = cache.headers.get(key)
-        if header is None:
-            stream.close()
-            return None
-        reader = cls.__new__(cls)
-        reader.max_size, reader._fp, reader._cache, reader._key = max_size, stream, cache, key
-        reader._adopt(header)
-        return reader
-
     def __enter__(self) -> Self:
         return self
 

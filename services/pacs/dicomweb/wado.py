@@ -24,13 +24,16 @@ from pacsbox.pacs.dicomweb.responses import multipart_response, single_response
 from pacsbox.pacs.dicomweb.params import parse_frame_numbers, parse_tag
 from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots
 from pacsbox.pacs.store import InstanceStore
-from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames, read_frames_now
+from pacsbox.pacs.store.native_frames import read_native_frames
+from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
 from pacsbox.pacs.store.reader import find_instances
 from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, instance_payloads
 
 __all__ = ["FrameForm", "WadoController", "frame_form", "instance_syntaxes"]
 
 DICOM_JSON = "application/dicom+json"
+FRAMES_NOW = 1 << 20
+"""Most bytes of native frames read on the event loop (a few `pread`s); more go to a worker thread."""
 
 
 def _ranges(request: Request) -> list[MediaRange]:
@@ -133,10 +136,10 @@ class WadoController(Controller):
         """Frames of an instance, one part each, uncompressed or in the stored compressed syntax."""
         numbers = parse_frame_numbers(frames)
         ranges = _ranges(request)
-        (found,) = await find_instances(store.storage.root, study, series, instance)
+        (found,) = await find_instances(store.storage.root, study, series, instance, with_metadata=True)
         form = frame_form(ranges, found.transfer_syntax)
         cache, limit = read_cache(request, settings), settings.limits.max_pixel_data_size
-        data = None if form.as_stored else read_frames_now(found, numbers, max_size=limit, cache=cache)
+        data = None if form.as_stored else read_native_frames(found, numbers, most_bytes=FRAMES_NOW)
         if data is None:  # a header to parse, frames to decode or many bytes: off the event loop
             data = await anyio.to_thread.run_sync(
                 lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=limit, cache=cache)

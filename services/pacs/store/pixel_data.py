@@ -21,10 +21,7 @@ from pacsbox.core.imaging.cache import ReadCache
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
-__all__ = ["count_frames", "read_bulkdata", "read_frames", "read_frames_now"]
-
-NOW_BYTES = 1 << 20
-"""Most bytes of frames `read_frames_now` reads on the caller's thread."""
+__all__ = ["count_frames", "read_bulkdata", "read_frames"]
 
 
 def read_frames(
@@ -40,26 +37,6 @@ def read_frames(
     """
     with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
         return _frames(reader, instance, numbers, decode)
-
-
-def read_frames_now(
-    instance: StoredInstance, numbers: Sequence[int], *, max_size: int, cache: ReadCache
-) -> list[bytes] | None:
-    """Native little-endian frames of an instance whose header `cache` holds, read at once; else None.
-
-    Cheap enough for the event loop (a few reads, no parsing, no decoding, at
-    most `NOW_BYTES`); None tells the caller to run `read_frames` in a worker thread.
-
-    Raises:
-        NotFound: a frame number past the instance's last frame.
-    """
-    reader = FrameReader.known(instance.path, max_size=max_size, cache=cache)
-    if reader is None:
-        return None
-    with reader:
-        if not reader.native_little_endian or reader.info.frame_bits * len(numbers) > NOW_BYTES * 8:
-            return None
-        return _frames(reader, instance, numbers, decode=True)
 
 
 def _frames(reader: FrameReader, instance: StoredInstance, numbers: Sequence[int], decode: bool) -> list[bytes]:
