@@ -114,3 +114,17 @@ def test_the_widest_signed_span_looks_up_what_direct_computation_gives(window: W
     looked_up = display_pixels(values, ds, PixelInfo.of(ds), window)
     computed = display_pixels(values.astype(np.float64), ds, PixelInfo.of(ds), window)
     assert looked_up.tolist() == computed.tolist()
+
+
+def test_grey_jpegs_look_as_pillow_writes_them_at_each_quality() -> None:
+    grey = (np.add.outer(np.arange(64), np.arange(48)) * 3 % 256).astype(np.uint8)
+    sizes = []
+    for quality in (10, 50, 90):
+        data = encode_image(grey, ImageType.JPEG, quality=quality)
+        ours = Image.open(io.BytesIO(data))
+        theirs = io.BytesIO()
+        Image.fromarray(grey).save(theirs, format="JPEG", quality=quality)
+        assert (ours.format, ours.mode, ours.size) == ("JPEG", "L", (48, 64))
+        assert np.array_equal(np.asarray(ours), np.asarray(Image.open(theirs)))
+        sizes.append(len(data))
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]  # the quality is honoured
