@@ -128,7 +128,9 @@ class RenderedController(Controller):
         cache = read_cache(request, settings)
         count = None
         if instance is not None and numbers is None:  # every frame: never trust the header's count alone
-            count = await anyio.to_thread.run_sync(lambda: count_frames(found[0], max_size=limit, cache=cache))
+            count = 1  # one frame: its rendering checks it is there
+            if found[0].number_of_frames > 1:
+                count = await anyio.to_thread.run_sync(lambda: count_frames(found[0], max_size=limit, cache=cache))
         targets = _targets(found, numbers, frame_count=count)
         if thumbnail:
             targets = [targets[len(targets) // 2]]
