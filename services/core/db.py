@@ -18,25 +18,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import io
 import os
 import pkgutil
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import aiosqlite
+import asyncpg
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from pacsbox.core.settings import Settings
+
+T = TypeVar("T")
 
 __all__ = [
     "MigrationState",
@@ -49,6 +54,9 @@ __all__ = [
     "run_migrations",
     "sqlite_integrity_ok",
     "use_engine",
+    "Sql",
+    "WriteSteps",
+    "run_write",
     "write_transaction",
 ]
 
@@ -86,6 +94,14 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._write_lock: asyncio.Lock | None = None
+        self._write_queue: _SQLiteWriteQueue | None = None
+
+    @property
+    def write_queue(self) -> _SQLiteWriteQueue:
+        """Write jobs of this process, committed in groups (see `run_write`)."""
+        self._bind_loop()
+        assert self._write_queue is not None
+        return self._write_queue
 
     @property
     def write_lock(self) -> asyncio.Lock:
@@ -99,6 +115,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self._loop is not loop:  # a new event loop (tests, CLI): start a fresh pool
             self._idle, self._slots, self._loop = [], asyncio.Semaphore(self._pool_size), loop
             self._write_lock = asyncio.Lock()
+            self._write_queue = _SQLiteWriteQueue(self)
 
     async def _acquire(self) -> aiosqlite.Connection:
         self._bind_loop()
@@ -270,16 +287,164 @@ async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
             yield transaction
 
 
-async def statements_together(engine: Engine, *statements: Awaitable[Any]) -> list[Any]:
-    """Run independent statements of one transaction, queued together where the driver allows it.
+@dataclass(frozen=True)
+class Sql:
+    """One statement of a write job: text with piccolo's `{}` placeholders, and its arguments."""
 
-    aiosqlite runs queued statements back to back on its thread without a
-    round trip through the event loop; asyncpg admits one operation at a time
-    per connection, so on PostgreSQL they run one after the other.
+    text: str
+    args: tuple[Any, ...] = ()
+
+
+WriteSteps = Generator[Sql, Any, T]
+"""A write job written once for every engine: it yields `Sql` statements, is sent each one's rows (as
+dicts), and returns its result. The engine's driver runs it: see `run_write`."""
+
+
+@functools.lru_cache(maxsize=256)
+def _qmark(text: str) -> str:
+    return text.replace("{}", "?")
+
+
+def _drive_sync(connection: sqlite3.Connection, steps: WriteSteps[T]) -> T:
+    answer: Any = None
+    try:
+        while True:
+            step = steps.send(answer)
+            answer = connection.execute(_qmark(step.text), step.args).fetchall()
+    except StopIteration as done:
+        return cast(T, done.value)
+
+
+def _run_batch(connection: sqlite3.Connection, jobs: list[Callable[[], WriteSteps[Any]]]) -> list[tuple[bool, Any]]:
+    """Run write jobs in one transaction, each in a savepoint: a failed job is undone alone."""
+    outcomes: list[tuple[bool, Any]] = []
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for job in jobs:
+            connection.execute("SAVEPOINT job")
+            try:
+                outcomes.append((True, _drive_sync(connection, job())))
+            except Exception as error:
+                connection.execute("ROLLBACK TO job")
+                outcomes.append((False, error))
+            connection.execute("RELEASE job")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+async def _outcome_of(future: asyncio.Future[Any]) -> None:
+    """Wait until `future` is done, whatever cancellations arrive meanwhile."""
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            continue
+        except Exception:
+            break
+    if not future.cancelled():
+        future.exception()  # retrieved: the caller re-raises its cancellation instead
+
+
+class _SQLiteWriteQueue:
+    """Group commit for one SQLite engine: jobs that arrive while a batch runs share the next transaction.
+
+    A job runs whole in the connection's own thread (aiosqlite's `_execute`),
+    so its statements cost no trip through the event loop; a batch commits once.
+    Each caller is answered after the commit that made its job durable.
     """
-    if isinstance(engine, SQLiteEngine):
-        return list(await asyncio.gather(*statements))
-    return [await statement for statement in statements]
+
+    def __init__(self, engine: PooledSQLiteEngine) -> None:
+        self._engine = engine
+        self._waiting: list[tuple[Callable[[], WriteSteps[Any]], asyncio.Future[Any]]] = []
+        self._draining = False
+
+    async def run(self, job: Callable[[], WriteSteps[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        entry = (job, future)
+        self._waiting.append(entry)
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # A cancelled caller must not clean up after a job that may still commit:
+            # a job not yet started is withdrawn, a started one is waited for.
+            if entry in self._waiting:
+                self._waiting.remove(entry)
+            else:
+                await _outcome_of(future)
+            raise
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    outcomes = await self._run(batch)
+                except BaseException as error:  # the transaction itself failed: every job of it did
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    if not isinstance(error, Exception):
+                        raise
+                    continue
+                for (_, future), (ok, value) in zip(batch, outcomes):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self._draining = False
+
+    async def _run(self, batch: list[tuple[Callable[[], WriteSteps[Any]], asyncio.Future[Any]]]) -> list[tuple[bool, Any]]:
+        async with self._engine.write_lock:
+            connection = await self._engine._acquire()
+            try:
+                # aiosqlite runs the function in the connection's thread, on its sqlite3 connection.
+                return await connection._execute(_run_batch, connection._conn, [job for job, _ in batch])
+            finally:
+                self._engine._release(connection)
+
+
+_DEADLOCK_RETRIES = 5
+
+
+async def _run_postgres(engine: PostgresEngine, job: Callable[[], WriteSteps[T]]) -> T:
+    """One transaction per job; a job chosen as a deadlock or serialization victim runs again."""
+    for attempt in range(_DEADLOCK_RETRIES + 1):
+        try:
+            async with engine.transaction():
+                steps, answer = job(), None
+                try:
+                    while True:
+                        step = steps.send(answer)
+                        answer = await engine.run_querystring(QueryString(step.text, *step.args))
+                except StopIteration as done:
+                    return cast(T, done.value)
+        except (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError):
+            if attempt == _DEADLOCK_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def run_write(engine: Engine, job: Callable[[], WriteSteps[T]]) -> T:
+    """Run a write job in a transaction of its own, or, on SQLite, in the next group commit.
+
+    `job` makes a fresh generator each time it is called: on PostgreSQL a job
+    that lost a deadlock is run again from the start.
+    """
+    if isinstance(engine, PooledSQLiteEngine):
+        return await engine.write_queue.run(job)
+    if isinstance(engine, PostgresEngine):
+        return await _run_postgres(engine, job)
+    raise TypeError(f"write jobs need a pooled SQLite or a PostgreSQL engine, not {type(engine).__name__}")
 
 
 @dataclass(frozen=True)

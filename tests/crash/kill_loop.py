@@ -110,7 +110,7 @@ def _audit(server: ServiceProcess, report: CrashReport) -> None:
     for path in indexed:
         if not path.is_file():
             report.problems.append(f"index row without file: {path.name}")
-    for file in storage.glob("*/*/*.dcm"):
+    for file in storage.rglob("*.dcm"):
         if file not in indexed:
             report.problems.append(f"file without index row: {file.name}")
     leftovers = list((storage / ".tmp").iterdir())

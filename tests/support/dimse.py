@@ -90,7 +90,7 @@ class DicomPacs:
     def stored_file(self, ds: Dataset) -> Path:
         """Where the instance's file lives (whether or not it is there)."""
         instance = orthanc_id(ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID)
-        return self.server.data_dir / "storage" / instance[0:2] / instance[2:4] / f"{instance}.dcm"
+        return self.server.data_dir / "storage" / instance[0:2] / f"{instance}.dcm"
 
     def stored(self, ds: Dataset) -> Dataset | None:
         path = self.stored_file(ds)

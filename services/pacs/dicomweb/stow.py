@@ -65,7 +65,7 @@ def _check_media_type(request: Request) -> str:
     return boundary_of(content_type)
 
 
-_PARALLEL_STORES = 3
+_PARALLEL_STORES = 12
 """Parts stored at once while the next ones stream in: parsing, fsync and the index overlap."""
 
 

@@ -1,7 +1,11 @@
 """Instance files: written to a temporary name, flushed, renamed, and only then indexed.
 
-Layout under `<data>/storage/`: `ab/cd/<orthanc-instance-id>.dcm`, where `abcd`
-are the first hex digits of the Orthanc ID. Nothing a client sends (UIDs, file
+Layout under `<data>/storage/`: `ab/<orthanc-instance-id>.dcm`, where `ab` are
+the first two hex digits of the Orthanc ID; the 256 folders are made once, so
+storing a file never creates a folder (one directory flush per file, not two:
+a million instances are about 4,000 files per folder, which ext4 and XFS index).
+Files stored by earlier versions under `ab/cd/` stay where they are: the index
+holds each file's path. Nothing a client sends (UIDs, file
 names, ZIP entry names) ever becomes part of a path: the ID is a SHA-1.
 Temporary files live in `<data>/storage/.tmp/` on the same file system, so the
 final `rename` is atomic; leftovers there are removed at start-up.
@@ -106,6 +110,15 @@ class Storage:
         self.root = root
         self.tmp = root / ".tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._make_folders()
+
+    def _make_folders(self) -> None:
+        """The 256 `ab` folders, made (durably) once."""
+        missing = [self.root / f"{n:02x}" for n in range(256) if not (self.root / f"{n:02x}").is_dir()]
+        for folder in missing:
+            folder.mkdir(exist_ok=True)
+        if missing:
+            _fsync_dir(self.root)
 
     def new_file(self) -> DurableFile:
         """A fresh temporary file to write an incoming instance into."""
@@ -123,7 +136,7 @@ class Storage:
 
     @staticmethod
     def relative_path(instance_id: str) -> str:
-        return f"{instance_id[0:2]}/{instance_id[2:4]}/{instance_id}.dcm"
+        return f"{instance_id[0:2]}/{instance_id}.dcm"
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
@@ -132,9 +145,6 @@ class Storage:
         """Rename the durable temporary file to its final name, durably; returns the relative path."""
         relative = self.relative_path(instance_id)
         final = self.root / relative
-        if not final.parent.is_dir():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(final.parent.parent)
         os.replace(written.path, final)
         _fsync_dir(final.parent)
         return relative
@@ -151,11 +161,16 @@ class Storage:
         return count
 
     def stored_files(self) -> dict[str, Path]:
-        """Every stored instance file by Orthanc instance ID (start-up consistency check)."""
+        """Every stored instance file by Orthanc instance ID (start-up consistency check), in either layout."""
         return {
             path.stem: path
-            for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*.dcm")
+            for pattern in ("[0-9a-f][0-9a-f]/*.dcm", "[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*.dcm")
+            for path in self.root.glob(pattern)
         }
+
+    def relative(self, path: Path) -> str:
+        """The path of a stored file as the index records it."""
+        return path.relative_to(self.root).as_posix()
 
 
 def _fsync_dir(path: Path) -> None:

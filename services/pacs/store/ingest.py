@@ -6,7 +6,8 @@ STOW-RS, REST `POST /instances`, C-STORE and `pacsbox import` all end here:
 2. its header is parsed (`parse.parse_instance`); unreadable input is refused
    and its temporary file removed;
 3. the file is renamed to its final name and the directory flushed;
-4. the index transaction commits (`index.index_instance`);
+4. the index job commits (`index.index_instance`, grouped with the jobs of
+   other instances stored at the same moment);
 5. only then does the caller answer success.
 
 A crash before 4 leaves a complete file without a row: `reconcile` (run at
@@ -103,11 +104,24 @@ class InstanceStore:
             limits=settings.limits,
         )
 
-    def _prepare(self, path: Path) -> tuple[ParsedInstance, str]:
-        """Worker-thread half of a store: flush the file to disk, hash it, refuse bombs, parse the header."""
-        md5 = make_durable(path)
+    def _parse(self, path: Path) -> ParsedInstance:
+        """Refuse a deflate bomb, then parse the header (in a worker thread)."""
         check_deflated_dataset(path, max_size=self.limits.deflated_max_size)
-        return parse_instance(path), md5
+        return parse_instance(path)
+
+    async def _prepare(self, path: Path) -> tuple[ParsedInstance, str]:
+        """The file flushed to disk and hashed in one worker thread while another parses its header.
+
+        Both run to their end even when parsing refuses the file, so the caller
+        removes it only once nobody reads it.
+        """
+        durable = asyncio.ensure_future(asyncio.to_thread(make_durable, path))
+        try:
+            parsed = await asyncio.to_thread(self._parse, path)
+        except BaseException:
+            await asyncio.gather(durable, return_exceptions=True)
+            raise
+        return parsed, await durable
 
     async def store_bytes(self, data: bytes | memoryview, origin: Origin) -> StoreResult:
         """Store an instance held in memory (a C-STORE dataset, a small upload)."""
@@ -129,7 +143,7 @@ class InstanceStore:
             PacsboxError: whatever `check` raised (nothing is stored).
         """
         try:
-            parsed, md5 = await asyncio.to_thread(self._prepare, written.path)
+            parsed, md5 = await self._prepare(written.path)
             if check is not None:
                 check(parsed)
             if not parsed.has_file_meta:
@@ -204,14 +218,15 @@ class InstanceStore:
             if instance_id in indexed:
                 continue
             try:
-                parsed, md5 = await asyncio.to_thread(self._prepare, path)
+                parsed, md5 = await self._prepare(path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
-                stat = path.stat()
-                await index_instance(
-                    parsed, path=self.storage.relative_path(instance_id), size=stat.st_size, md5=md5,
-                    origin=Origin(kind="Recovered"),
+                relative = self.storage.relative(path)
+                _, obsolete = await index_instance(
+                    parsed, path=relative, size=path.stat().st_size, md5=md5, origin=Origin(kind="Recovered")
                 )
+                if obsolete and obsolete != relative:
+                    self.storage.remove(obsolete)
                 report["files_indexed"] += 1
             except InvalidDicom as error:
                 log.warning("start-up check: %s is unreadable (%s); moved aside", path.name, error)

@@ -9,12 +9,16 @@ change of URL prefix needs no re-indexing.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
 
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
+
+from pacsbox.pacs.store.raw_values import convert, derive_shared
 
 __all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "instance_metadata", "public_metadata"]
 
@@ -37,25 +41,47 @@ def _element_json(element: DataElement, base: str) -> dict[str, Any]:
         return {"vr": element.VR}
 
 
+def _dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=8192)
+def _shared_fragment(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
+    return _dumps(_element_json(convert(raw, encoding), ""))
+
+
+def _fragment(ds: Dataset, tag: BaseTag, base: str) -> str | None:
+    shared = derive_shared(ds, tag, _shared_fragment)
+    if shared is not None:
+        return shared
+    try:
+        element = ds[tag]
+    except Exception as error:
+        log.debug("attribute %08X unreadable: %s", tag, error)
+        return None
+    return _dumps(_element_json(element, base))
+
+
 def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str, sop: str) -> str:
-    """The instance's DICOM JSON object as a compact string."""
+    """The instance's DICOM JSON object as a compact string.
+
+    Short values are converted once per distinct raw value (`raw_values`).
+    """
     base = f"{BULK_PLACEHOLDER}studies/{study}/series/{series}/instances/{sop}/bulk/"
-    out: dict[str, Any] = {"00020010": {"vr": "UI", "Value": [transfer_syntax]}}
+    parts = ['"00020010":' + _dumps({"vr": "UI", "Value": [transfer_syntax]})]
     for tag in ds.keys():
         if tag in _PIXEL_TAGS:
             raw = ds._dict[tag]
             vr = getattr(raw, "VR", None) or _PIXEL_TAGS[tag]
-            out[f"{tag:08X}"] = {"vr": vr if vr in _BINARY_VRS else _PIXEL_TAGS[tag], "BulkDataURI": f"{base}{tag:08X}"}
+            element_json = {"vr": vr if vr in _BINARY_VRS else _PIXEL_TAGS[tag], "BulkDataURI": f"{base}{tag:08X}"}
+            parts.append(f'"{tag:08X}":' + _dumps(element_json))
             continue
         if tag.group == 0x0002 or tag.element == 0:
             continue  # file meta lives outside the dataset; group lengths are retired
-        try:
-            element = ds[tag]
-        except Exception as error:
-            log.debug("attribute %08X unreadable: %s", tag, error)
-            continue
-        out[f"{tag:08X}"] = _element_json(element, base)
-    return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+        fragment = _fragment(ds, tag, base)
+        if fragment is not None:
+            parts.append(f'"{tag:08X}":' + fragment)
+    return "{" + ",".join(parts) + "}"
 
 
 def public_metadata(stored: str, dicomweb_root: str) -> str:

@@ -14,9 +14,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pydicom
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import (
@@ -30,6 +32,7 @@ from pacsbox.core.errors import InvalidDicom
 from pacsbox.pacs.store.ids import ResourceIds
 from pacsbox.pacs.store.lengths import check_lengths
 from pacsbox.pacs.store.metadata import instance_metadata
+from pacsbox.pacs.store.raw_values import convert, derive_shared
 
 __all__ = ["ParsedInstance", "fold_person_name", "parse_instance"]
 
@@ -92,19 +95,31 @@ def _tag(keyword: str) -> int:
     return tag
 
 
+def _value_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, pydicom.multival.MultiValue):
+        return "\\".join(str(v) for v in value).strip()
+    return str(value).strip(" \x00")
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
+    return _value_text(convert(raw, encoding).value)
+
+
 def _text(ds: Dataset, keyword: str) -> str:
     tag = _tag(keyword)
+    shared = derive_shared(ds, tag, _shared_text)
+    if shared is not None:
+        return shared
     if tag not in ds:
         return ""
     try:
         value = ds[tag].value
     except Exception:  # a value pydicom cannot decode is indexed as empty, the file kept
         return ""
-    if value is None:
-        return ""
-    if isinstance(value, pydicom.multival.MultiValue):
-        return "\\".join(str(v) for v in value).strip()
-    return str(value).strip(" \x00")
+    return _value_text(value)
 
 
 def _number(ds: Dataset, keyword: str) -> int | None:

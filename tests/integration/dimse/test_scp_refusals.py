@@ -120,9 +120,7 @@ def test_storage_failure_answers_a700_and_the_retry_succeeds(scp: DicomPacs, tmp
     ds = next(make_series(1, patient_name="Disk^Trouble"))
     [path] = write_files([ds], tmp_path)
     target = scp.stored_file(ds)
-    target.parent.parent.mkdir(parents=True, exist_ok=True)
-    assert not target.parent.exists(), "another instance already uses this folder"
-    target.parent.write_bytes(b"")  # a file where the instance's folder must go: the rename fails
+    target.mkdir()  # a folder where the instance's file must go: the rename fails
     try:
         with storage_association(scp, "DISKFULL") as assoc:
             status = assoc.send_c_store(path)
@@ -130,7 +128,7 @@ def test_storage_failure_answers_a700_and_the_retry_succeeds(scp: DicomPacs, tmp
         assert scp.count_instances(ds.StudyInstanceUID) == 0
         assert "C-STORE from DISKFULL failed, nothing stored" in scp.server.log()
     finally:
-        target.parent.unlink()
+        target.rmdir()
     assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, path).returncode == 0
     assert scp.stored(ds) is not None
 

@@ -50,7 +50,7 @@ def _stow(client: httpx.Client, *files: bytes) -> httpx.Response:
 
 
 def _stored_files(server: ServiceProcess) -> set[Path]:
-    return set((server.data_dir / "storage").glob("*/*/*.dcm"))
+    return set((server.data_dir / "storage").rglob("*.dcm"))
 
 
 @pytest.mark.parametrize(
@@ -191,7 +191,7 @@ def test_dicomdir_file_ids_cannot_leave_the_import_root(tmp_path: Path, escape: 
     result = _import(tmp_path, dicomdir)
     assert result.returncode == 1
     assert "refers outside its folder" in result.stdout
-    assert not list((tmp_path / "data" / "storage").glob("*/*/*.dcm"))
+    assert not list((tmp_path / "data" / "storage").rglob("*.dcm"))
 
 
 def test_dicomdir_inside_its_folder_imports(tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_dicomdir_inside_its_folder_imports(tmp_path: Path) -> None:
     (media / "IMAGES" / "IM1").write_bytes(dataset_bytes(next(make_series(1))))
     result = _import(tmp_path, _dicomdir(media, ["IMAGES", "IM1"]))
     assert result.returncode == 0, result.stdout
-    assert len(list((tmp_path / "data" / "storage").glob("*/*/*.dcm"))) == 1
+    assert len(list((tmp_path / "data" / "storage").rglob("*.dcm"))) == 1
 
 
 def test_zip_entry_names_never_become_paths(pacs: ServiceProcess, http: httpx.Client, tmp_path: Path) -> None:
@@ -238,7 +238,7 @@ def test_pe_polyglots_are_stored_and_served_with_a_zeroed_preamble(
     (tmp_path / "poly.dcm").write_bytes(sent[2])
     assert _import(tmp_path, tmp_path / "poly.dcm").returncode == 0
     imported = tmp_path / "data" / "storage"
-    assert [_preamble_is_zero(p.read_bytes()) for p in imported.glob("*/*/*.dcm")] == [True]
+    assert [_preamble_is_zero(p.read_bytes()) for p in imported.rglob("*.dcm")] == [True]
     for data in sent[:2]:
         stored = Stored(data, pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True))
         on_disk = [p for p in _stored_files(pacs) if p.read_bytes()[132:] == data[132:]]

@@ -72,7 +72,7 @@ def _assert_only(server: ServiceProcess, study: list[bytes]) -> None:
     assert studies[0]["00201208"]["Value"] == [len(study)]
     assert len(httpx.get(f"{server.url}/pacs/series").json()) == 1
     assert len(httpx.get(f"{server.url}/pacs/instances").json()) == len(study)
-    stored = list((server.data_dir / "storage").glob("*/*/*.dcm"))
+    stored = list((server.data_dir / "storage").rglob("*.dcm"))
     assert sorted(p.stat().st_size for p in stored) == sorted(len(d) for d in study)
     assert not list((server.data_dir / "storage" / ".tmp").iterdir())
 
@@ -150,4 +150,4 @@ def test_re_uploads_while_others_search_and_delete(fresh_pacs: ServiceProcess) -
 
     _delete_studies(fresh_pacs, [_study_id(first[0])])
     assert httpx.get(f"{fresh_pacs.url}/pacs/studies").json() == []
-    assert not list((fresh_pacs.data_dir / "storage").glob("*/*/*.dcm"))
+    assert not list((fresh_pacs.data_dir / "storage").rglob("*.dcm"))

@@ -41,7 +41,7 @@ def test_file_is_handed_to_nginx_when_it_asks(pacs: ServiceProcess, http: httpx.
     answer = http.get(f"/instances/{instance}/file", headers={"X-Pacsbox-Accel-Prefix": "/_storage"})
     assert answer.status_code == 200 and answer.content == b""
     redirect = answer.headers["x-accel-redirect"]
-    assert redirect == f"/_storage/{instance[:2]}/{instance[2:4]}/{instance}.dcm"
+    assert redirect == f"/_storage/{instance[:2]}/{instance}.dcm"
     stored = pacs.data_dir / "storage" / redirect.removeprefix("/_storage/")
     assert stored.read_bytes() == http.get(f"/instances/{instance}/file").content
 

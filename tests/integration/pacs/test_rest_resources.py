@@ -22,7 +22,7 @@ def upload(http: httpx.Client, data: bytes) -> dict[str, Any]:
 
 
 def stored_files(pacs: ServiceProcess) -> set[str]:
-    return {path.stem for path in (pacs.data_dir / "storage").glob("*/*/*.dcm")}
+    return {path.stem for path in (pacs.data_dir / "storage").rglob("*.dcm")}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def test_upload_answers_orthanc_json_and_stores_the_file(pacs: ServiceProcess, p
     body = answer.json()
     assert body["Status"] == "Success"
     assert body["Path"] == f"/instances/{body['ID']}"
-    stored = list((pacs.data_dir / "storage").glob(f"*/*/{body['ID']}.dcm"))
+    stored = list((pacs.data_dir / "storage").rglob(f"{body['ID']}.dcm"))
     assert len(stored) == 1
     assert stored[0].read_bytes() == data
 
@@ -35,7 +35,7 @@ def test_preamble_is_zeroed_so_no_polyglot_is_stored(pacs: ServiceProcess, pacs_
     data = bytearray(dataset_bytes(next(make_series(1))))
     data[:2] = b"MZ"  # a PE header in the preamble
     body = pacs_http.post("/instances", content=bytes(data)).json()
-    stored = next((pacs.data_dir / "storage").glob(f"*/*/{body['ID']}.dcm")).read_bytes()
+    stored = next((pacs.data_dir / "storage").rglob(f"{body['ID']}.dcm")).read_bytes()
     assert stored[:128] == bytes(128)
     assert stored[128:] == bytes(data[128:])
 

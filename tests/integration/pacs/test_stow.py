@@ -38,7 +38,7 @@ def test_parts_are_byte_identical_on_disk(pacs: ServiceProcess, pacs_http: httpx
     answer = pacs_http.post("/pacs/studies", content=multipart(data), headers={"Content-Type": CONTENT_TYPE})
     assert answer.status_code == 200
     sop = answer.json()["00081199"]["Value"][0]["00081155"]["Value"][0]
-    [row] = [p for p in (pacs.data_dir / "storage").glob("*/*/*.dcm") if p.read_bytes() == data]
+    [row] = [p for p in (pacs.data_dir / "storage").rglob("*.dcm") if p.read_bytes() == data]
     assert row.stat().st_size == len(data)
     assert sop in data.decode("latin-1")
 

@@ -92,6 +92,6 @@ def test_instance_file_bytes_sent_by_nginx(stack: StackProcess, editor: str) -> 
     assert answer.status_code == 200, answer.text
     assert "x-accel-redirect" not in answer.headers
     assert answer.headers["content-type"].startswith("application/dicom")
-    instance = stored.json()["ID"]  # stored under storage/ab/cd/<ID>.dcm
-    on_disk = stack.data_dir / "storage" / instance[:2] / instance[2:4] / f"{instance}.dcm"
+    instance = stored.json()["ID"]  # stored under storage/ab/<ID>.dcm
+    on_disk = stack.data_dir / "storage" / instance[:2] / f"{instance}.dcm"
     assert answer.content == on_disk.read_bytes()
