@@ -14,6 +14,7 @@ the other plugins if it refuses a frame.
 
 from __future__ import annotations
 
+import imagecodecs
 import numpy as np
 from pydicom import uid
 from pydicom.pixels import get_decoder
@@ -25,16 +26,11 @@ __all__ = ["PLUGIN", "decode_frame", "suits"]
 
 PLUGIN = "pacsbox-libjpeg-turbo"
 _SYNTAXES = (uid.JPEGLossless, uid.JPEGLosslessSV1)
+_AVAILABLE = bool(imagecodecs.JPEG8.available)
+"""False in an imagecodecs built without libjpeg-turbo: pylibjpeg then decodes these frames alone."""
 
-try:
-    import imagecodecs
-
-    _AVAILABLE = bool(imagecodecs.JPEG8.available)
-except ImportError:  # an optional speed-up: pylibjpeg decodes the same frames
-    _AVAILABLE = False
-
-DECODER_DEPENDENCIES = {syntax: ("imagecodecs>=2024.1",) for syntax in _SYNTAXES}
-"""What pydicom reports as missing when the plugin cannot load."""
+DECODER_DEPENDENCIES = {syntax: ("imagecodecs with libjpeg-turbo",) for syntax in _SYNTAXES}
+"""What pydicom reports as missing when the plugin cannot decode."""
 
 
 def is_available(transfer_syntax: str) -> bool:
