@@ -94,8 +94,18 @@ def display_pixels(pixels: np.ndarray, ds: Dataset, info: PixelInfo, window: Win
         # At most 65536 stored values: run the pipeline once per value in the frame's span, then look up.
         low, high = int(pixels.min()), int(pixels.max())
         table = _grey(_modality(np.arange(low, high + 1), ds, info), ds, info, window)
-        return table[pixels.astype(np.int32) - low]
+        return np.take(table, _offsets(pixels, low), mode="clip")  # in range by construction: "clip" skips the check
     return _grey(_modality(pixels, ds, info), ds, info, window)
+
+
+def _offsets(pixels: np.ndarray, low: int) -> np.ndarray:
+    """`pixels - low` as unsigned integers of the same width, without widening the array.
+
+    The difference is at most the frame's span, which fits the width; it may
+    wrap in the signed type (e.g. 32767 - -32768), and reading it unsigned undoes that.
+    """
+    native = pixels if pixels.dtype.isnative else pixels.astype(pixels.dtype.newbyteorder("="))
+    return (native - native.dtype.type(low)).view(f"u{native.dtype.itemsize}")
 
 
 def _grey(values: np.ndarray, ds: Dataset, info: PixelInfo, window: Window | None) -> np.ndarray:

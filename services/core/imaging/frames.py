@@ -7,8 +7,12 @@ Basic Offset Table, or by scanning fragments (pydicom's `get_frame`). Only a
 deflated dataset, whose bytes have no fixed offsets, is inflated whole.
 
 Decoding goes through pydicom's pixel decoders and the pylibjpeg plugins,
-after `check_size` has accepted the frame's dimensions. Every failure,
-whatever the codec raised, surfaces as `PixelDataError` naming the frame.
+after `check_size` has accepted the frame's dimensions (JPEG Lossless by
+libjpeg-turbo first, `lossless.py`; a native grey frame straight from its
+bytes, as pydicom would shape it). Every failure, whatever the codec raised,
+surfaces as `PixelDataError` naming the frame. Given a `ReadCache`, a reader
+takes the header from it when the same file was read before, and a decoded
+compressed frame too (read-only then).
 
     with FrameReader(path, max_size=settings.limits.max_pixel_data_size) as reader:
         first = reader.frame(0)          # stored bytes (compressed or native)
@@ -20,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from functools import cached_property
 from pathlib import Path
 from struct import unpack
 from typing import BinaryIO, Self
@@ -33,6 +38,8 @@ from pydicom.pixels.utils import as_pixel_options
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from pacsbox.core.errors import PixelDataError
+from pacsbox.core.imaging import lossless
+from pacsbox.core.imaging.cache import FileKey, Header, ReadCache, file_key
 from pacsbox.core.imaging.pixels import PixelInfo, check_codestream, check_size
 from pacsbox.core.imaging.syntaxes import EXPLICIT_LE
 
@@ -55,11 +62,19 @@ class FrameReader:
         PixelDataError: the header cannot be read.
     """
 
-    def __init__(self, path: Path, *, max_size: int) -> None:
+    def __init__(self, path: Path, *, max_size: int, cache: ReadCache | None = None) -> None:
         self.max_size = max_size
         self._fp: BinaryIO = open(path, "rb")
         try:
-            self._open(path)
+            self._cache = cache
+            self._key: FileKey | None = file_key(path, self._fp) if cache is not None else None
+            cached = cache.headers.get(self._key) if cache is not None else None
+            if cached is not None:
+                self._adopt(cached)
+            else:
+                self._open(path)
+                if cache is not None and not self.inflated:
+                    cache.headers.put(self._key, self._header())
         except BaseException:
             self._fp.close()
             raise
@@ -90,6 +105,14 @@ class FrameReader:
             self._inflate(path)
         else:
             self._locate_pixel_element()
+
+    def _header(self) -> Header:
+        return Header(self.dataset, self.transfer_syntax, self.tag, self._vr, self._offset, self._length, self._endian)
+
+    def _adopt(self, header: Header) -> None:
+        self.dataset, self.transfer_syntax, self.tag = header.dataset, header.transfer_syntax, header.tag
+        self._vr, self._offset, self._length, self._endian = header.vr, header.offset, header.length, header.endian
+        self.inflated = False
 
     def _locate_pixel_element(self) -> None:
         implicit, little = self.dataset.original_encoding
@@ -136,6 +159,11 @@ class FrameReader:
         return self.has_pixels and self._length is None
 
     @property
+    def native_little_endian(self) -> bool:
+        """Frames whose stored bytes are what `little_endian_frame` returns: no decoding."""
+        return self.has_pixels and not self.encapsulated and self._endian == "<"
+
+    @cached_property
     def info(self) -> PixelInfo:
         """The Image Pixel module, validated.
 
@@ -232,7 +260,7 @@ class FrameReader:
         compressed ones are decoded (samples as stored, not converted to RGB).
         """
         info = self._check_index(index)
-        if not self.encapsulated and self._endian == "<":
+        if self.native_little_endian:
             return self._native_frame(index, info)
         pixels = self.decode(index, raw=True)
         if info.bits_allocated == 1:
@@ -251,6 +279,16 @@ class FrameReader:
         """
         info = self._check_index(index)
         check_size(info, 1, self.max_size)
+        if self._plain_grey(info):
+            return self._grey_frame(index, info)
+        if self._cache is not None and self._key is not None and self.encapsulated:
+            pixels = self._cache.frame(self._key, index, raw)
+            if pixels is None:
+                pixels = self._cache.keep_frame(self._key, index, raw, self._decode(index, info, raw))
+            return pixels
+        return self._decode(index, info, raw)
+
+    def _decode(self, index: int, info: PixelInfo, raw: bool) -> np.ndarray:
         try:
             decoder = get_decoder(UID(self.transfer_syntax))
         except NotImplementedError:
@@ -265,12 +303,38 @@ class FrameReader:
             check_codestream(self._encapsulated_frame(index, info), info)
         else:
             self._native_span(index, info)
-        try:
-            self._fp.seek(self._offset)
-            pixels, _ = decoder.as_array(self._fp, index=index, validate=True, raw=raw, **options)
-        except Exception as error:  # codecs raise anything from ValueError to RuntimeError
-            log.debug("decoding frame %d failed", index + 1, exc_info=True)
-            raise PixelDataError(f"frame {index + 1} cannot be decoded ({self.transfer_syntax}): {error}") from None
+        plugins = [lossless.PLUGIN, ""] if lossless.suits(self.transfer_syntax, info) else [""]
+        for plugin in plugins:  # "": every installed plugin, in pydicom's order
+            try:
+                self._fp.seek(self._offset)
+                pixels, _ = decoder.as_array(self._fp, index=index, validate=True, raw=raw, decoding_plugin=plugin,
+                                             **options)
+                return pixels
+            except Exception as error:  # codecs raise anything from ValueError to RuntimeError
+                log.debug("decoding frame %d with %r failed", index + 1, plugin or "any plugin", exc_info=True)
+                failure = error
+        raise PixelDataError(f"frame {index + 1} cannot be decoded ({self.transfer_syntax}): {failure}") from None
+
+    def _plain_grey(self, info: PixelInfo) -> bool:
+        """A native little-endian grey frame of whole bytes: its stored bytes are its values."""
+        return (
+            not self.encapsulated and not self.inflated and self._endian == "<" and self.tag == 0x7FE00010
+            and info.samples_per_pixel == 1 and info.bits_allocated in (8, 16, 32)
+        )
+
+    def _grey_frame(self, index: int, info: PixelInfo) -> np.ndarray:
+        """The frame as pydicom's native decoder gives it, without its set-up cost.
+
+        Like pydicom, bits above Bits Stored are ignored (PS3.5 8.1.1): shifted
+        out and back, which sign-extends signed values.
+        """
+        kind = "i" if info.pixel_representation else "u"
+        values = np.frombuffer(self._native_frame(index, info), f"<{kind}{info.bits_allocated // 8}")
+        pixels = values.reshape(info.rows, info.columns).copy()
+        unused = info.bits_allocated - info.bits_stored
+        if unused:
+            np.left_shift(pixels, unused, out=pixels)
+            np.right_shift(pixels, unused, out=pixels)
         return pixels
 
     def value_span(self) -> tuple[int, int]:

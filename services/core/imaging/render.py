@@ -8,6 +8,7 @@ from pathlib import Path
 from pacsbox.core.imaging.display import Window, display_pixels
 from pacsbox.core.imaging.encode import ImageType, Viewport, encode_image
 from pacsbox.core.imaging.frames import FrameReader
+from pacsbox.core.imaging.cache import ReadCache
 
 __all__ = ["RenderOptions", "render_frame"]
 
@@ -27,13 +28,17 @@ class RenderOptions:
     """Left, top, right, bottom fractions of the image to keep (WADO-URI `region`)."""
 
 
-def render_frame(path: Path, index: int, options: RenderOptions, *, max_size: int) -> bytes:
+def render_frame(
+    path: Path, index: int, options: RenderOptions, *, max_size: int, cache: ReadCache | None = None
+) -> bytes:
     """Frame `index` (from 0) of the file at `path`, encoded as `options` asks.
+
+    `cache` gives the header and the decoded frame when the file was read before, and keeps them otherwise.
 
     Raises:
         PixelDataError: no pixel data, no such frame, or pixels that cannot be decoded or shown.
     """
-    with FrameReader(path, max_size=max_size) as reader:
+    with FrameReader(path, max_size=max_size, cache=cache) as reader:
         info = reader.info
         pixels = reader.decode(index)
         shown = display_pixels(pixels, reader.dataset, info, options.window)

@@ -10,7 +10,8 @@ when the client accepts a bare image type (the first of those targets), or a
 multipart/related of images when it asks for one. A thumbnail is always one
 image, of the middle target, at most 128 pixels a side unless a viewport
 says otherwise. Decoding runs in worker threads, at most
-PACSBOX_MAX_CONCURRENT_RENDERS at a time.
+PACSBOX_MAX_CONCURRENT_RENDERS at a time; parsed headers and decoded frames
+are shared with WADO-RS frames through the app's `read_cache`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from litestar import Controller, Request, Response, get
 
 from pacsbox.core.errors import NotAcceptable, NotFound
 from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, render_frame
+from pacsbox.core.imaging.cache import ReadCache
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.responses import multipart_response
@@ -32,7 +34,7 @@ from pacsbox.pacs.store.pixel_data import count_frames
 from pacsbox.pacs.store.reader import StoredInstance, find_instances
 from pacsbox.pacs.store.retrieve import Payload, has_pixel_data
 
-__all__ = ["RenderedController", "render_slots", "rendered_image"]
+__all__ = ["RenderedController", "read_cache", "render_slots", "rendered_image"]
 
 THUMBNAIL = Viewport(128, 128)
 
@@ -45,6 +47,14 @@ def render_slots(request: Request, settings: Settings) -> asyncio.Semaphore:
     return state.render_slots
 
 
+def read_cache(request: Request, settings: Settings) -> ReadCache:
+    """The app's parsed headers and decoded frames of stored files, shared by frames and renderings."""
+    state = request.app.state
+    if "read_cache" not in state:
+        state.read_cache = ReadCache(settings.storage.header_cache_entries, settings.storage.decoded_frame_cache_size)
+    return state.read_cache
+
+
 def _image_type(ranges: list[MediaRange]) -> tuple[ImageType, bool | None]:
     """The image type to produce and whether the client asked for multipart (None: either)."""
     for r in ranges:
@@ -55,13 +65,16 @@ def _image_type(ranges: list[MediaRange]) -> tuple[ImageType, bool | None]:
 
 
 def rendered_image(
-    instance: StoredInstance, index: int, options: RenderOptions, slots: asyncio.Semaphore, max_size: int
+    instance: StoredInstance, index: int, options: RenderOptions, slots: asyncio.Semaphore, max_size: int,
+    cache: ReadCache | None = None,
 ) -> Callable[[], Awaitable[bytes]]:
     """A coroutine function rendering frame `index` of `instance` once a render slot is free."""
 
     async def produce() -> bytes:
         async with slots:
-            return await anyio.to_thread.run_sync(lambda: render_frame(instance.path, index, options, max_size=max_size))
+            return await anyio.to_thread.run_sync(
+                lambda: render_frame(instance.path, index, options, max_size=max_size, cache=cache)
+            )
 
     return produce
 
@@ -112,14 +125,17 @@ class RenderedController(Controller):
         options = render_options(request.query_params, kind, THUMBNAIL if thumbnail else None)
         found = await find_instances(store.storage.root, study, series, instance, with_metadata=instance is None)
         slots, limit = render_slots(request, settings), settings.limits.max_pixel_data_size
+        cache = read_cache(request, settings)
         count = None
         if instance is not None and numbers is None:  # every frame: never trust the header's count alone
-            count = await anyio.to_thread.run_sync(lambda: count_frames(found[0], max_size=limit))
+            count = 1  # one frame: its rendering checks it is there
+            if found[0].number_of_frames > 1:
+                count = await anyio.to_thread.run_sync(lambda: count_frames(found[0], max_size=limit, cache=cache))
         targets = _targets(found, numbers, frame_count=count)
         if thumbnail:
             targets = [targets[len(targets) // 2]]
         if multipart is True or (multipart is None and len(targets) > 1):
-            images = [Payload(kind.value, rendered_image(i, n, options, slots, limit)) for i, n in targets]
+            images = [Payload(kind.value, rendered_image(i, n, options, slots, limit, cache)) for i, n in targets]
             return await multipart_response(images, kind.value)
         first, index = targets[0]
-        return Response(await rendered_image(first, index, options, slots, limit)(), media_type=kind.value)
+        return Response(await rendered_image(first, index, options, slots, limit, cache)(), media_type=kind.value)

@@ -6,7 +6,8 @@ bytes, parts computed on demand); file segments are read in a worker thread
 a batch ahead of the socket, each read straight into the bytes object that is
 sent, so a file is copied once on its way out. When every size is known (no
 part computed on demand) the response carries a Content-Length, which also
-spares the server the copy of chunked encoding.
+spares the server the copy of chunked encoding. A small body already in
+memory (a frame or two) goes out in one piece, without the streaming machinery.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from litestar import Response
 from litestar.response import Stream
 
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
@@ -136,21 +138,26 @@ async def _stream(segments: list[Segment]) -> AsyncIterator[bytes]:
             yield await batch()
 
 
-async def _response(payloads: Sequence[Payload], boundary: str | None, media_type: str, headers: dict[str, str]) -> Stream:
+async def _response(
+    payloads: Sequence[Payload], boundary: str | None, media_type: str, headers: dict[str, str]
+) -> Response | Stream:
     segments = _plan(payloads, boundary)
+    literal = [s for s in segments if isinstance(s, bytes)]
+    if len(literal) == len(segments) and sum(map(len, literal)) <= CHUNK:
+        return Response(b"".join(literal), media_type=media_type, headers=headers)
     length = _length(segments)
     if length is not None:
         headers = {**headers, "Content-Length": str(length)}
     return Stream(_stream(segments), media_type=media_type, headers=headers)
 
 
-async def multipart_response(payloads: Sequence[Payload], part_type: str) -> Stream:
+async def multipart_response(payloads: Sequence[Payload], part_type: str) -> Response | Stream:
     """`multipart/related; type="<part_type>"` streaming each payload as one part, in order."""
     boundary = uuid.uuid4().hex
     return await _response(payloads, boundary, f'multipart/related; type="{part_type}"; boundary={boundary}', {})
 
 
-async def single_response(payload: Payload) -> Stream:
+async def single_response(payload: Payload) -> Response | Stream:
     """One payload as the whole body, with its own Content-Type."""
     headers = {"Content-Location": payload.location} if payload.location else {}
     return await _response([payload], None, payload.content_type, headers)

@@ -22,8 +22,9 @@ from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.media import MediaRange, accepted, not_acceptable
 from pacsbox.pacs.dicomweb.responses import multipart_response, single_response
 from pacsbox.pacs.dicomweb.params import parse_frame_numbers, parse_tag
-from pacsbox.pacs.dicomweb.rendered import render_slots
+from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots
 from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.native_frames import read_native_frames
 from pacsbox.pacs.store.pixel_data import read_bulkdata, read_frames
 from pacsbox.pacs.store.reader import find_instances
 from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, instance_payloads
@@ -31,6 +32,8 @@ from pacsbox.pacs.store.retrieve import DICOM, Payload, instance_metadata_json, 
 __all__ = ["FrameForm", "WadoController", "frame_form", "instance_syntaxes"]
 
 DICOM_JSON = "application/dicom+json"
+FRAMES_NOW = 1 << 20
+"""Most bytes of native frames read on the event loop (a few `pread`s); more go to a worker thread."""
 
 
 def _ranges(request: Request) -> list[MediaRange]:
@@ -133,11 +136,14 @@ class WadoController(Controller):
         """Frames of an instance, one part each, uncompressed or in the stored compressed syntax."""
         numbers = parse_frame_numbers(frames)
         ranges = _ranges(request)
-        (found,) = await find_instances(store.storage.root, study, series, instance)
+        (found,) = await find_instances(store.storage.root, study, series, instance, with_metadata=True)
         form = frame_form(ranges, found.transfer_syntax)
-        data = await anyio.to_thread.run_sync(
-            lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=settings.limits.max_pixel_data_size)
-        )
+        cache, limit = read_cache(request, settings), settings.limits.max_pixel_data_size
+        data = None if form.as_stored else read_native_frames(found, numbers, most_bytes=FRAMES_NOW)
+        if data is None:  # a header to parse, frames to decode or many bytes: off the event loop
+            data = await anyio.to_thread.run_sync(
+                lambda: read_frames(found, numbers, decode=not form.as_stored, max_size=limit, cache=cache)
+            )
         return await multipart_response([Payload(form.media_type, d, form.transfer_syntax) for d in data], form.media_type)
 
     @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")

@@ -20,7 +20,7 @@ from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.imaging import EXPLICIT_LE, ImageType, RenderOptions, Viewport, Window
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.responses import single_response
-from pacsbox.pacs.dicomweb.rendered import render_slots, rendered_image
+from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots, rendered_image
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.reader import find_instances
 from pacsbox.pacs.store.retrieve import DICOM, has_pixel_data, instance_payloads
@@ -105,5 +105,8 @@ async def retrieve_wado_uri(request: Request, store: InstanceStore, settings: Se
     if frame > instance.number_of_frames:
         raise BadRequest(f"frameNumber: instance {instance.sop_uid} has {instance.number_of_frames} frame(s)")
     options = _image_options(query, ImageType(kind))
-    render = rendered_image(instance, frame - 1, options, render_slots(request, settings), settings.limits.max_pixel_data_size)
+    render = rendered_image(
+        instance, frame - 1, options, render_slots(request, settings), settings.limits.max_pixel_data_size,
+        read_cache(request, settings),
+    )
     return Response(await render(), media_type=kind)

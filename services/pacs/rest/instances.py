@@ -24,7 +24,7 @@ from litestar import Request, Response, get
 from pacsbox.core.errors import NotFound
 from pacsbox.core.imaging import ImageType, RenderOptions
 from pacsbox.core.settings import Settings
-from pacsbox.pacs.dicomweb.rendered import render_slots, rendered_image
+from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots, rendered_image
 from pacsbox.pacs.dicomweb.responses import single_response
 from pacsbox.pacs.rest.params import flag
 from pacsbox.pacs.rest.tags import full_tags, short_tags, simplified_tags
@@ -90,7 +90,7 @@ async def _preview(request: Request, store: InstanceStore, settings: Settings, p
     kind = ImageType.JPEG if "image/jpeg" in accept and "image/png" not in accept else ImageType.PNG
     render = rendered_image(
         instance, frame, RenderOptions(media_type=kind), render_slots(request, settings),
-        settings.limits.max_pixel_data_size,
+        settings.limits.max_pixel_data_size, read_cache(request, settings),
     )
     return Response(await render(), media_type=kind.value)
 

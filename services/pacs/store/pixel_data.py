@@ -17,38 +17,47 @@ from pydicom.dataset import Dataset
 
 from pacsbox.core.errors import NotFound, PixelDataError
 from pacsbox.core.imaging import OCTET_STREAM, PIXEL_TAGS, FrameReader, pixel_media_type
+from pacsbox.core.imaging.cache import ReadCache
 from pacsbox.pacs.store.reader import StoredInstance
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
 __all__ = ["count_frames", "read_bulkdata", "read_frames"]
 
 
-def read_frames(instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int) -> list[bytes]:
+def read_frames(
+    instance: StoredInstance, numbers: Sequence[int], *, decode: bool, max_size: int, cache: ReadCache | None = None
+) -> list[bytes]:
     """Frames `numbers` (from 1) of an instance: as stored, or decoded to little-endian native bytes.
+
+    `cache` holds parsed headers and decoded frames of files read before; this instance's are taken or added.
 
     Raises:
         NotFound: a frame number past the instance's last frame.
         PixelDataError: no pixel data, or a frame that cannot be read or decoded.
     """
-    with FrameReader(instance.path, max_size=max_size) as reader:
-        if not reader.has_pixels:
-            raise PixelDataError(f"instance {instance.sop_uid} has no pixel data, so no frames")
-        count = reader.number_of_frames
-        missing = [n for n in numbers if n > count]
-        if missing:
-            raise NotFound(f"instance {instance.sop_uid} has {count} frame(s): no frame {missing[0]}")
-        if decode:
-            return [reader.little_endian_frame(n - 1) for n in numbers]
-        return [reader.frame(n - 1) for n in numbers]
+    with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
+        return _frames(reader, instance, numbers, decode)
 
 
-def count_frames(instance: StoredInstance, *, max_size: int) -> int:
+def _frames(reader: FrameReader, instance: StoredInstance, numbers: Sequence[int], decode: bool) -> list[bytes]:
+    if not reader.has_pixels:
+        raise PixelDataError(f"instance {instance.sop_uid} has no pixel data, so no frames")
+    count = reader.number_of_frames
+    missing = [n for n in numbers if n > count]
+    if missing:
+        raise NotFound(f"instance {instance.sop_uid} has {count} frame(s): no frame {missing[0]}")
+    if decode:
+        return [reader.little_endian_frame(n - 1) for n in numbers]
+    return [reader.frame(n - 1) for n in numbers]
+
+
+def count_frames(instance: StoredInstance, *, max_size: int, cache: ReadCache | None = None) -> int:
     """The number of frames of an instance, checked against its pixel data (not the header's word alone).
 
     Raises:
         PixelDataError: no pixel data, or a frame count its bytes cannot hold.
     """
-    with FrameReader(instance.path, max_size=max_size) as reader:
+    with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
         return reader.checked_number_of_frames()
 
 

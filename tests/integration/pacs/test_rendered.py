@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.support.dicom import TEST_FILES, dataset_bytes, make_series, pydicom_test_files
 from tests.support.dicomweb import Stored, multipart_parts, renamed, store
+from tests.support.dimse import dcmtk
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
@@ -138,3 +139,31 @@ def test_each_kind_of_pixel_data_renders(http: httpx.Client, name: str) -> None:
     assert answer.status_code == 200, answer.text
     pixels = np.asarray(image(answer.content))
     assert pixels.std() > 0  # not a blank image
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["native", "jpeg-lossless"])
+def test_an_instance_stored_again_renders_its_new_pixels(http: httpx.Client, tmp_path: Path, compressed: bool) -> None:
+    (ds,) = make_series(1, rows=16, columns=16)  # window 40/400: -1000 shows black, 1000 white
+
+    def version(level: int) -> bytes:
+        ds.PixelData = np.full((16, 16), level, np.int16).tobytes()
+        native = tmp_path / "native.dcm"
+        native.write_bytes(dataset_bytes(ds))
+        if not compressed:
+            return native.read_bytes()
+        assert dcmtk("dcmcjpeg", native, tmp_path / "lossless.dcm").returncode == 0
+        return (tmp_path / "lossless.dcm").read_bytes()
+
+    def shown() -> float:
+        answer = http.get(f"{stored.path}/rendered", headers={"Accept": "image/png"})
+        assert answer.status_code == 200, answer.text
+        return float(np.asarray(image(answer.content)).mean())
+
+    stored = store(http, version(-1000))
+    assert [shown(), shown()] == [0, 0]  # the second time from what the first one kept
+    store(http, version(1000))
+    assert shown() == 255
+    if not compressed:
+        accept = {"Accept": "multipart/related; type=application/octet-stream"}
+        frame = multipart_parts(http.get(f"{stored.path}/frames/1", headers=accept))
+        assert np.frombuffer(frame[0].content, "<i2").tolist() == [1000] * 256

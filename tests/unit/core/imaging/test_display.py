@@ -103,3 +103,28 @@ def test_viewport_fits_keeping_aspect_and_region_flips() -> None:
     assert flipped[0].tolist() == list(range(9, -1, -1))
     with pytest.raises(ValueError):
         Viewport(0, 10)
+
+
+
+@pytest.mark.parametrize("window", [Window(0, 2), Window(-1000, 400), Window(0, 65536, VoiFunction.LINEAR_EXACT), None])
+def test_the_widest_signed_span_looks_up_what_direct_computation_gives(window: Window | None) -> None:
+    # -32768 .. 32767: offsets from the minimum fill the whole unsigned 16-bit range
+    ds = header(Columns=7, RescaleSlope=2, RescaleIntercept=-1024)
+    values = np.array([[-32768, -1200, -1, 0, 1, 900, 32767]], np.int16)
+    looked_up = display_pixels(values, ds, PixelInfo.of(ds), window)
+    computed = display_pixels(values.astype(np.float64), ds, PixelInfo.of(ds), window)
+    assert looked_up.tolist() == computed.tolist()
+
+
+def test_grey_jpegs_look_as_pillow_writes_them_at_each_quality() -> None:
+    grey = (np.add.outer(np.arange(64), np.arange(48)) * 3 % 256).astype(np.uint8)
+    sizes = []
+    for quality in (10, 50, 90):
+        data = encode_image(grey, ImageType.JPEG, quality=quality)
+        ours = Image.open(io.BytesIO(data))
+        theirs = io.BytesIO()
+        Image.fromarray(grey).save(theirs, format="JPEG", quality=quality)
+        assert (ours.format, ours.mode, ours.size) == ("JPEG", "L", (48, 64))
+        assert np.array_equal(np.asarray(ours), np.asarray(Image.open(theirs)))
+        sizes.append(len(data))
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]  # the quality is honoured
