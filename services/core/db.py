@@ -167,8 +167,7 @@ class PooledSQLiteEngine(SQLiteEngine):
     ) -> Any:
         connection = await self._acquire()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            return await connection.execute_fetchall(query, args or [])  # one trip to the thread, not three
         finally:
             self._release(connection)
 
@@ -176,8 +175,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self, connection: Any, query: str, args: list[Any] | None = None,
         query_type: str = "generic", table: Any = None,
     ) -> Any:
-        async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+        return await connection.execute_fetchall(query, args or [])
 
 
 def engine_for(settings: Settings, service: str) -> Engine:
