@@ -17,7 +17,6 @@ DICOM/executable polyglot.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import os
