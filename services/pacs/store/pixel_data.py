@@ -36,19 +36,15 @@ def read_frames(
         PixelDataError: no pixel data, or a frame that cannot be read or decoded.
     """
     with FrameReader(instance.path, max_size=max_size, cache=cache) as reader:
-        return _frames(reader, instance, numbers, decode)
-
-
-def _frames(reader: FrameReader, instance: StoredInstance, numbers: Sequence[int], decode: bool) -> list[bytes]:
-    if not reader.has_pixels:
-        raise PixelDataError(f"instance {instance.sop_uid} has no pixel data, so no frames")
-    count = reader.number_of_frames
-    missing = [n for n in numbers if n > count]
-    if missing:
-        raise NotFound(f"instance {instance.sop_uid} has {count} frame(s): no frame {missing[0]}")
-    if decode:
-        return [reader.little_endian_frame(n - 1) for n in numbers]
-    return [reader.frame(n - 1) for n in numbers]
+        if not reader.has_pixels:
+            raise PixelDataError(f"instance {instance.sop_uid} has no pixel data, so no frames")
+        count = reader.number_of_frames
+        missing = [n for n in numbers if n > count]
+        if missing:
+            raise NotFound(f"instance {instance.sop_uid} has {count} frame(s): no frame {missing[0]}")
+        if decode:
+            return [reader.little_endian_frame(n - 1) for n in numbers]
+        return [reader.frame(n - 1) for n in numbers]
 
 
 def count_frames(instance: StoredInstance, *, max_size: int, cache: ReadCache | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,3 +66,36 @@ def test_many_jobs_at_once_are_all_committed(database: Path) -> None:
     results = _run(database, [(name, False) for name in names])
     assert results == [f"{name}:1" for name in names]
     assert _names(database) == names
+
+
+def _slow_insert(name: str, seconds: float) -> Generator[Sql, Any, str]:
+    yield Sql("INSERT INTO items (name) VALUES ({})", (name,))
+    time.sleep(seconds)  # the job runs in the database thread: the caller is cancelled meanwhile
+    return name
+
+
+async def _cancel_while_running(path: Path) -> tuple[list[str], list[str]]:
+    """(rows right after the cancelled callers returned, rows once the queue is idle)."""
+    engine = PooledSQLiteEngine(str(path))
+    try:
+        started = asyncio.create_task(run_write(engine, lambda: _slow_insert("started", 0.3)))
+        await asyncio.sleep(0.05)  # "started" is running in the thread now
+        queued = asyncio.create_task(run_write(engine, lambda: _slow_insert("queued", 0)))
+        await asyncio.sleep(0.05)
+        for task in (started, queued):
+            task.cancel()
+        for task in (started, queued):
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        at_cancel = _names(path)
+        await run_write(engine, lambda: _slow_insert("after", 0))
+        return at_cancel, _names(path)
+    finally:
+        await close_engine(engine)
+
+
+def test_a_cancelled_caller_returns_after_its_running_job_committed_and_withdraws_a_queued_one(database: Path) -> None:
+    with ThreadPoolExecutor(1) as thread:
+        at_cancel, finally_ = thread.submit(asyncio.run, _cancel_while_running(database)).result()
+    assert at_cancel == ["started"]  # committed before the cancelled caller got its CancelledError
+    assert finally_ == ["after", "started"]  # the queued job never ran
