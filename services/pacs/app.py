@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> Litestar:
             finally:
                 await jobs.stop()
                 await asyncio.to_thread(listener.stop)
+                await store.settle()
         finally:
             await close_engine(engine)
 

@@ -2,10 +2,11 @@
 
 STOW-RS, REST `POST /instances`, C-STORE and `pacsbox import` all end here:
 
-1. the bytes are already in a flushed temporary file (`files.Storage`);
+1. the bytes are already in a complete temporary file (`files.Storage`);
 2. its header is parsed (`parse.parse_instance`); unreadable input is refused
-   and its temporary file removed;
-3. the file is renamed to its final name and the directory flushed;
+   and its temporary file removed; the file is flushed and hashed;
+3. the instance is claimed (`claims.Claims`), the file renamed to its final
+   name and the directory flushed; steps 2 and 3 are one worker-thread item;
 4. the index job commits (`index.index_instance`, grouped with the jobs of
    other instances stored at the same moment);
 5. only then does the caller answer success.
@@ -20,9 +21,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from pydicom.dataset import FileMetaDataset
 
 from pacsbox.core.errors import InvalidDicom
 from pacsbox.core.settings import LimitSettings, Settings
+from pacsbox.pacs.store.claims import Claims
 from pacsbox.pacs.store.files import Storage, WrittenFile, make_durable
 from pacsbox.pacs.store.ids import Level, ResourceIds
 from pacsbox.pacs.store.inflate import check_deflated_dataset
@@ -53,24 +53,14 @@ class StoreResult:
     parsed: ParsedInstance
 
 
-class _KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+@dataclass(frozen=True)
+class _Prepared:
+    """A flushed, parsed instance file; `placed` is its final relative path when the worker renamed it (claimed)."""
 
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: defaultdict[str, int] = defaultdict(int)
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key], self._locks[key]
+    written: WrittenFile
+    parsed: ParsedInstance
+    md5: str
+    placed: str | None
 
 
 def _as_part10(path: Path, transfer_syntax: str) -> bytes:
@@ -93,7 +83,8 @@ class InstanceStore:
         self.storage = storage
         self.overwrite = overwrite
         self.limits = limits
-        self._locks = _KeyedLocks()
+        self._claims = Claims()
+        self._running: set[asyncio.Future[StoreResult]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InstanceStore:
@@ -105,23 +96,37 @@ class InstanceStore:
         )
 
     def _parse(self, path: Path) -> ParsedInstance:
-        """Refuse a deflate bomb, then parse the header (in a worker thread)."""
+        """Refuse a deflate bomb, then parse the header."""
         check_deflated_dataset(path, max_size=self.limits.deflated_max_size)
         return parse_instance(path)
 
-    async def _prepare(self, path: Path) -> tuple[ParsedInstance, str]:
-        """The file flushed to disk and hashed in one worker thread while another parses its header.
+    def _prepare(self, written: WrittenFile, check: Callable[[ParsedInstance], None] | None) -> _Prepared:
+        """Parse, check, flush and hash the file, then rename it into place if its instance is free: one work item.
 
-        Both run to their end even when parsing refuses the file, so the caller
-        removes it only once nobody reads it.
+        Every step of an instance runs in the one worker thread: each hand-off
+        between threads costs a wake-up and a turn at the GIL, which for small
+        instances cost more than the work. The rename needs the instance's
+        claim; when another store holds it, the file stays under its temporary
+        name and `store_file` waits for the claim. A refused file is removed.
         """
-        durable = asyncio.ensure_future(asyncio.to_thread(make_durable, path))
         try:
-            parsed = await asyncio.to_thread(self._parse, path)
+            parsed = self._parse(written.path)
+            if check is not None:
+                check(parsed)
+            if not parsed.has_file_meta:
+                written = self._rewrite_as_part10(written, parsed.transfer_syntax)
+            md5 = make_durable(written.path)
         except BaseException:
-            await asyncio.gather(durable, return_exceptions=True)
+            written.path.unlink(missing_ok=True)
             raise
-        return parsed, await durable
+        if not self.overwrite or not self._claims.try_claim(parsed.sop_uid):
+            return _Prepared(written, parsed, md5, None)
+        try:
+            return _Prepared(written, parsed, md5, self.storage.commit(written, parsed.ids.instance))
+        except BaseException:
+            self._claims.release(parsed.sop_uid)
+            written.path.unlink(missing_ok=True)
+            raise
 
     async def store_bytes(self, data: bytes | memoryview, origin: Origin) -> StoreResult:
         """Store an instance held in memory (a C-STORE dataset, a small upload)."""
@@ -131,7 +136,11 @@ class InstanceStore:
     async def store_file(
         self, written: WrittenFile, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
     ) -> StoreResult:
-        """Store the instance in a flushed temporary file; the file is consumed either way.
+        """Store the instance in a complete temporary file; the file is consumed either way.
+
+        Once called, the store runs to its end even if the caller is cancelled
+        (a client that hangs up after sending an instance whole): a file is
+        never left renamed but unindexed, or a claim held, by a cancellation.
 
         Args:
             written: the complete temporary file.
@@ -142,33 +151,46 @@ class InstanceStore:
             InvalidDicom: the file is not a storable DICOM instance (nothing is stored).
             PacsboxError: whatever `check` raised (nothing is stored).
         """
+        task = asyncio.ensure_future(self._store(written, origin, check))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return await asyncio.shield(task)
+
+    async def settle(self) -> None:
+        """Wait for the stores still running (at shutdown, before the database closes)."""
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _store(
+        self, written: WrittenFile, origin: Origin, check: Callable[[ParsedInstance], None] | None
+    ) -> StoreResult:
+        prepared = await asyncio.to_thread(self._prepare, written, check)
+        parsed, written = prepared.parsed, prepared.written
+        if prepared.placed is None:
+            await self._claims.claim(parsed.sop_uid)
         try:
-            parsed, md5 = await self._prepare(written.path)
-            if check is not None:
-                check(parsed)
-            if not parsed.has_file_meta:
-                written = await asyncio.to_thread(self._rewrite_as_part10, written, parsed.transfer_syntax)
-                md5 = await asyncio.to_thread(make_durable, written.path)
-        except BaseException:
-            written.path.unlink(missing_ok=True)
-            raise
-        async with self._locks.hold(parsed.sop_uid):
-            if not self.overwrite:
-                existing = await stored_instance(parsed.sop_uid)
-                if existing is not None:
-                    written.path.unlink(missing_ok=True)
-                    return StoreResult(parsed.ids, IndexStatus.ALREADY_STORED, existing["path"], parsed)
-            relative = await asyncio.to_thread(self.storage.commit, written, parsed.ids.instance)
+            if prepared.placed is not None:
+                relative = prepared.placed
+            elif not self.overwrite and (existing := await stored_instance(parsed.sop_uid)) is not None:
+                written.path.unlink(missing_ok=True)
+                return StoreResult(parsed.ids, IndexStatus.ALREADY_STORED, existing["path"], parsed)
+            else:
+                relative = await asyncio.to_thread(self.storage.commit, written, parsed.ids.instance)
             try:
                 status, obsolete = await index_instance(
-                    parsed, path=relative, size=written.size, md5=md5, origin=origin
+                    parsed, path=relative, size=written.size, md5=prepared.md5, origin=origin
                 )
             except BaseException:
                 await self._forget_unindexed(parsed.sop_uid, relative)
                 raise
             if obsolete and obsolete != relative:
                 self.storage.remove(obsolete)
+        finally:
+            self._claims.release(parsed.sop_uid)
         return StoreResult(parsed.ids, status, relative, parsed)
+
+    def _parse_stored(self, path: Path) -> tuple[ParsedInstance, str]:
+        """The header and MD5 of a file already in its final place (start-up check)."""
+        return self._parse(path), make_durable(path)
 
     async def _forget_unindexed(self, sop_uid: str, relative: str) -> None:
         """After a failed index write: remove the file unless an earlier copy of the instance is indexed.
@@ -218,7 +240,7 @@ class InstanceStore:
             if instance_id in indexed:
                 continue
             try:
-                parsed, md5 = await self._prepare(path)
+                parsed, md5 = await asyncio.to_thread(self._parse_stored, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
                 relative = self.storage.relative(path)

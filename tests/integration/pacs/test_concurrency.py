@@ -151,3 +151,32 @@ def test_re_uploads_while_others_search_and_delete(fresh_pacs: ServiceProcess) -
     _delete_studies(fresh_pacs, [_study_id(first[0])])
     assert httpx.get(f"{fresh_pacs.url}/pacs/studies").json() == []
     assert not list((fresh_pacs.data_dir / "storage").rglob("*.dcm"))
+
+
+def test_differing_versions_of_one_instance_stored_at_once_leave_one_consistent_copy(
+    fresh_pacs: ServiceProcess,
+) -> None:
+    """Clients racing to replace one instance with versions of different sizes: the file, its recorded size
+    and its metadata all come from the same version (the index never describes a file it does not point at)."""
+    base = next(iter(make_series(1, rows=64, columns=64, seed=7)))
+    versions = []
+    for n in range(8):
+        base.ImageComments = f"version {n} " + "x" * (40 * n)
+        versions.append(dataset_bytes(base))
+    instance = orthanc_id(base.PatientID, base.StudyInstanceUID, base.SeriesInstanceUID, base.SOPInstanceUID)
+
+    def upload(data: bytes) -> list[int]:
+        with httpx.Client(timeout=60) as client:
+            return [client.post(f"{fresh_pacs.url}/instances", content=data).status_code for _ in range(15)]
+
+    with ThreadPoolExecutor(len(versions)) as pool:
+        statuses = [code for codes in pool.map(upload, versions) for code in codes]
+    assert set(statuses) == {200}
+    with httpx.Client(base_url=fresh_pacs.url, timeout=60) as client:
+        stored = client.get(f"/instances/{instance}/file").content
+        assert stored in versions
+        assert client.get(f"/instances/{instance}").json()["FileSize"] == len(stored)
+        metadata = client.get(f"/pacs/studies/{base.StudyInstanceUID}/series/{base.SeriesInstanceUID}/metadata").json()
+    version = versions.index(stored)
+    assert metadata[0]["00204000"]["Value"] == [f"version {version} " + "x" * (40 * version)]
+    assert len(list((fresh_pacs.data_dir / "storage").rglob("*.dcm"))) == 1
