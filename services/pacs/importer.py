@@ -93,8 +93,7 @@ class _Progress:
 
 async def _store_path(store: InstanceStore, path: Path, name: str, report: ImportReport) -> None:
     try:
-        written = await asyncio.to_thread(store.storage.write_bytes, path.read_bytes())
-        result = await store.store_file(written, _ORIGIN)
+        result = await store.store_bytes(await asyncio.to_thread(path.read_bytes), _ORIGIN)
     except PacsboxError as error:
         report.reject(name, error.message)
     except OSError as error:

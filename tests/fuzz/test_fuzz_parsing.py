@@ -48,8 +48,8 @@ async def _collect(body: bytes, chunk_sizes: list[int], storage: Storage) -> lis
 
     parts = []
     async for part in iter_parts(chunks(), "B0UND", storage, max_parts=50, max_size=1 << 22):
-        parts.append(part.written.path.read_bytes())
-        part.written.path.unlink()
+        parts.append(part.content if isinstance(part.content, bytes) else part.content.path.read_bytes())
+        part.discard()
     return parts
 
 

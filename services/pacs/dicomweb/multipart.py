@@ -1,19 +1,19 @@
-"""Reading a `multipart/related` body as it streams in, each part straight into a temporary file.
+"""Reading a `multipart/related` body as it streams in, part by part.
 
-Parts are never held in memory: bytes go to `DurableFile`s as they arrive,
-with only a delimiter's length kept back to find the next boundary. Limits:
+A part is held in memory up to `files.IN_MEMORY_MAX` bytes and streamed into
+a temporary file beyond (`files.IncomingPart`), with only a delimiter's length
+kept back to find the next boundary: a large part never sits in memory. Limits:
 the number of parts (`PACSBOX_MULTIPART_MAX_PARTS`), the whole body
 (`PACSBOX_MAX_BODY_SIZE`) and the size of a part's header section.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from pacsbox.core.errors import BadRequest, PayloadTooLarge
-from pacsbox.pacs.store.files import DurableFile, Storage, WrittenFile
+from pacsbox.pacs.store.files import IncomingPart, Storage, WrittenFile
 
 __all__ = ["Part", "boundary_of", "iter_parts"]
 
@@ -24,7 +24,13 @@ _MAX_HEADER_BYTES = 16 * 1024
 class Part:
     headers: dict[str, str]
     """Lower-case header names."""
-    written: WrittenFile
+    content: bytes | WrittenFile
+    """The part's bytes, or its temporary file when it was larger than `files.IN_MEMORY_MAX`."""
+
+    def discard(self) -> None:
+        """Remove what is left of a part nobody stores."""
+        if isinstance(self.content, WrittenFile):
+            self.content.path.unlink(missing_ok=True)
 
     @property
     def content_type(self) -> str:
@@ -86,7 +92,7 @@ async def iter_parts(
     buffer = bytearray()
     total = 0
     state = "preamble"
-    target: DurableFile | None = None
+    target: IncomingPart | None = None
     headers: dict[str, str] = {}
     count = 0
     source = chunks.__aiter__()
@@ -119,7 +125,7 @@ async def iter_parts(
                     count += 1
                     if count > max_parts:
                         raise PayloadTooLarge(f"more than {max_parts} parts (PACSBOX_MULTIPART_MAX_PARTS)")
-                    target = storage.new_file()
+                    target = storage.incoming()
                     state = "body"
                     progressed = True
                 elif state == "body":
@@ -129,9 +135,9 @@ async def iter_parts(
                         target.write(memoryview(buffer)[:at])
                         state = _state_after_boundary(buffer[at + len(delimiter): at + len(delimiter) + 2])
                         del buffer[: at + len(delimiter) + 2]
-                        written = target.finish()
+                        content = target.finish()
                         target = None
-                        yield Part(headers, written)
+                        yield Part(headers, content)
                         progressed = True
                     elif at < 0:
                         keep = len(delimiter) + 1

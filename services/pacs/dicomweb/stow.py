@@ -78,16 +78,19 @@ async def _store_part(
 ) -> tuple[bool, dict[str, Any]]:
     """(stored?, the ReferencedSOPSequence or FailedSOPSequence item) for one part."""
     if part.content_type not in ("", "application/dicom"):
-        part.written.path.unlink(missing_ok=True)
+        part.discard()
         return _failure("", "", CANNOT_UNDERSTAND)
     try:
-        result = await store.store_file(part.written, origin, check=check)
+        if isinstance(part.content, bytes):
+            result = await store.store_bytes(part.content, origin, check=check)
+        else:
+            result = await store.store_file(part.content, origin, check=check)
     except StudyMismatch as error:
         return _failure(error.sop_class_uid, error.sop_uid, STUDY_MISMATCH)
     except InvalidDicom:
         return _failure("", "", CANNOT_UNDERSTAND)
     except OSError:
-        part.written.path.unlink(missing_ok=True)
+        part.discard()
         return _failure("", "", OUT_OF_RESOURCES)
     p = result.parsed
     return True, {

@@ -41,15 +41,17 @@ async def upload_instances(
     is neither is refused with 400 and nothing is stored.
     """
     origin = Origin(kind="REST", address=request.client.host if request.client else "", user=identity.user)
-    written = await receive(store.storage, request_body(request, settings), settings.http.max_body_size)
-    if written.size == 0:
-        written.path.unlink(missing_ok=True)
+    body = await receive(store.storage, request_body(request, settings), settings.http.max_body_size)
+    if body == b"":
         raise BadRequest("empty body: expected a DICOM file or a ZIP of DICOM files")
-    if not is_zip(written.path):  # four bytes of a file just written: from the page cache, no thread needed
-        return Response(instance_answer(await store.store_file(written, origin)))
+    source = body if isinstance(body, bytes) else body.path
+    if not is_zip(source):  # four bytes in memory, or of a file just written: from the page cache
+        if isinstance(body, bytes):
+            return Response(instance_answer(await store.store_bytes(body, origin)))
+        return Response(instance_answer(await store.store_file(body, origin)))
     try:
         answers: list[dict[str, Any]] = []
-        for member in await asyncio.to_thread(lambda: list(iter_zip(written.path, store.storage, settings.limits))):
+        for member in await asyncio.to_thread(lambda: list(iter_zip(source, store.storage, settings.limits))):
             if member.written is None:
                 answers.append({"Name": member.name, "Status": "Failure", "Error": member.error})
                 continue
@@ -59,4 +61,5 @@ async def upload_instances(
                 answers.append({"Name": member.name, "Status": "Failure", "Error": error.message})
         return Response(answers)
     finally:
-        written.path.unlink(missing_ok=True)
+        if not isinstance(body, bytes):
+            body.path.unlink(missing_ok=True)

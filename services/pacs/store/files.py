@@ -10,6 +10,11 @@ names, ZIP entry names) ever becomes part of a path: the ID is a SHA-1.
 Temporary files live in `<data>/storage/.tmp/` on the same file system, so the
 final `rename` is atomic; leftovers there are removed at start-up.
 
+An incoming instance of up to `IN_MEMORY_MAX` bytes arrives in memory
+(`IncomingPart`) and is written in one go by a worker thread (`PendingFile`),
+the disk starting on it while the same bytes are parsed and hashed; a larger
+one streams into a `DurableFile` as it arrives.
+
 The 128-byte preamble of a Part 10 file is zeroed on the way in (the
 conformance statement documents it), so pacsbox never stores or serves a
 DICOM/executable polyglot.
@@ -17,18 +22,35 @@ DICOM/executable polyglot.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from pacsbox.core.errors import PayloadTooLarge
 
-__all__ = ["DurableFile", "Storage", "WrittenFile", "make_durable", "receive"]
+__all__ = [
+    "IN_MEMORY_MAX",
+    "DurableFile",
+    "IncomingPart",
+    "PendingFile",
+    "Storage",
+    "WrittenFile",
+    "make_durable",
+    "read_whole",
+    "receive",
+    "zero_preamble",
+]
 
+IN_MEMORY_MAX = 2 << 20
+"""An incoming instance up to this size (a CT or MR slice is about 0.5 MB) is held in memory, parsed and hashed
+there: 24 MB at worst for the 12 parts a STOW-RS request stores at once. A larger one is streamed to a temporary
+file and read in parts."""
 _PREAMBLE = 128
 _MAGIC = b"DICM"
 
@@ -41,18 +63,100 @@ class WrittenFile:
     size: int
 
 
-def make_durable(path: Path) -> str:
-    """fsync a written file and return the MD5 of its bytes (read back from the page cache).
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (AttributeError, OSError):  # not Linux: writeback starts at fsync
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return cast(Callable[[int, int, int, int], int], function)
+
+
+_SYNC_FILE_RANGE = _sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing a file's dirty pages to disk now, without waiting (Linux's sync_file_range).
+
+    Durability still comes from the fsync that follows; this only lets the disk
+    work while the caller does something else. Where the call is missing it does nothing.
+    """
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+
+
+def make_durable(path: Path, data: bytes | None = None) -> str:
+    """fsync a written file and return the MD5 of its bytes: `data` when given, else read back from the page cache.
 
     Run in a worker thread, off the event loop: receiving the next upload need
     not wait for the disk, and hashing releases the GIL.
     """
     digest = hashlib.md5()
     with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
+        if data is not None:
+            digest.update(data)
+        else:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
         os.fsync(stream.fileno())
     return digest.hexdigest()
+
+
+def zero_preamble(data: bytes) -> bytes:
+    """A Part 10 file's bytes with its 128-byte preamble zeroed (other data as it is)."""
+    if data[_PREAMBLE:_PREAMBLE + len(_MAGIC)] != _MAGIC or not any(data[:_PREAMBLE]):
+        return data
+    return bytes(_PREAMBLE) + data[_PREAMBLE:]
+
+
+def read_whole(path: Path, limit: int) -> bytes | None:
+    """The file's bytes in one read when it holds at most `limit` of them, else None (read it in parts)."""
+    with open(path, "rb", buffering=0) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > limit:
+            return None
+        data = stream.read(size)
+    return data if len(data) == size else None
+
+
+class PendingFile:
+    """A temporary file written whole from memory, on its way to disk: `finish()` waits until it is there.
+
+    The disk writes while the caller parses and hashes the same bytes; the
+    fsync in `finish()` only waits for the rest. Few system calls, too: each
+    one a worker thread makes lets the GIL go and waits to take it back.
+    """
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        self.path = path
+        self.size = len(data)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view):]
+            _start_writeback(self._fd)
+        except BaseException:
+            self.discard()
+            raise
+
+    def finish(self) -> WrittenFile:
+        """The file flushed to disk (fsync) and closed."""
+        assert self._fd is not None
+        fd, self._fd = self._fd, None
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return WrittenFile(self.path, self.size)
+
+    def discard(self) -> None:
+        """Close and remove the file (a refused instance)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self.path.unlink(missing_ok=True)
 
 
 class DurableFile:
@@ -90,9 +194,11 @@ class DurableFile:
         self.size += len(chunk)
 
     def finish(self) -> WrittenFile:
-        """Close the file: complete under its temporary name, durable once `make_durable` ran."""
+        """Close the file: complete under its temporary name, on its way to disk, durable once `make_durable` ran."""
         if self._head is not None:
             self._write_head()
+        self._file.flush()
+        _start_writeback(self._file.fileno())
         self._file.close()
         return WrittenFile(self.path, self.size)
 
@@ -101,6 +207,38 @@ class DurableFile:
         if not self._file.closed:
             self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+class IncomingPart:
+    """An incoming instance held in memory up to `limit` bytes, then streamed into a `DurableFile`.
+
+    `finish()` gives its bytes, or the temporary file when it outgrew the limit:
+    the common instance never costs the event loop a system call, and the
+    store parses it from memory.
+    """
+
+    def __init__(self, storage: Storage, limit: int) -> None:
+        self._storage = storage
+        self._limit = limit
+        self._memory = bytearray()
+        self._file: DurableFile | None = None
+
+    def write(self, chunk: bytes | memoryview) -> None:
+        if self._file is not None:
+            self._file.write(chunk)
+            return
+        self._memory += chunk
+        if len(self._memory) > self._limit:
+            self._file = self._storage.new_file()
+            self._file.write(self._memory)
+            self._memory = bytearray()
+
+    def finish(self) -> bytes | WrittenFile:
+        return bytes(self._memory) if self._file is None else self._file.finish()
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.discard()
 
 
 class Storage:
@@ -122,19 +260,20 @@ class Storage:
         if missing:
             _fsync_dir(self.root)
 
+    def incoming(self, limit: int = IN_MEMORY_MAX) -> IncomingPart:
+        """Where an incoming instance goes: memory up to `limit` bytes, a temporary file beyond."""
+        return IncomingPart(self, limit)
+
+    def _temporary_path(self) -> Path:
+        return self.tmp / f"{self._prefix}-{next(self._counter)}.part"
+
     def new_file(self) -> DurableFile:
         """A fresh temporary file to write an incoming instance into (a process prefix and a counter: no two alike)."""
-        return DurableFile(self.tmp / f"{self._prefix}-{next(self._counter)}.part")
+        return DurableFile(self._temporary_path())
 
-    def write_bytes(self, data: bytes | memoryview) -> WrittenFile:
-        """A whole instance already in memory, written to a temporary file."""
-        target = self.new_file()
-        try:
-            target.write(data)
-            return target.finish()
-        except BaseException:
-            target.discard()
-            raise
+    def start_file(self, data: bytes) -> PendingFile:
+        """A whole instance held in memory (preamble already zeroed) written to a temporary file, its writeback begun."""
+        return PendingFile(self._temporary_path(), data)
 
     @staticmethod
     def relative_path(instance_id: str) -> str:
@@ -183,18 +322,20 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-async def receive(storage: Storage, chunks: Any, max_size: int) -> WrittenFile:
-    """An uploaded body, streamed chunk by chunk into a flushed temporary file.
+async def receive(storage: Storage, chunks: Any, max_size: int) -> bytes | WrittenFile:
+    """An uploaded body as it streams in: its bytes when at most `IN_MEMORY_MAX` of them, else a temporary file.
 
     Raises:
         PayloadTooLarge: more than `max_size` bytes arrived (nothing is kept).
     """
-    target = storage.new_file()
+    target = storage.incoming()
+    size = 0
     try:
         async for chunk in chunks:
-            target.write(chunk)
-            if target.size > max_size:
+            size += len(chunk)
+            if size > max_size:
                 raise PayloadTooLarge(f"body larger than the limit of {max_size} bytes (PACSBOX_MAX_BODY_SIZE)")
+            target.write(chunk)
         return target.finish()
     except BaseException:
         target.discard()

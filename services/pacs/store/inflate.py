@@ -8,6 +8,7 @@ passes what real images reach, before it fills the disk.
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -87,14 +88,14 @@ def request_body(request: Request, settings: Settings) -> AsyncIterator[bytes]:
     )
 
 
-def check_deflated_dataset(path: Path, *, max_size: int) -> None:
+def check_deflated_dataset(source: Path | bytes, *, max_size: int) -> None:
     """Refuse a deflated-transfer-syntax file that would inflate past `max_size` (pydicom reads it whole).
 
     Raises:
         PayloadTooLarge: over `max_size`.
         InvalidDicom: the deflate stream is damaged.
     """
-    with open(path, "rb") as stream:
+    with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as stream:
         try:
             read_preamble(stream, force=True)
             meta = _read_file_meta_info(stream)  # leaves the stream where the dataset starts

@@ -19,6 +19,7 @@ start-up) indexes it again. A crash before 3 leaves a temporary file, which
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -31,7 +32,14 @@ from pydicom.dataset import FileMetaDataset
 from pacsbox.core.errors import InvalidDicom
 from pacsbox.core.settings import LimitSettings, Settings
 from pacsbox.pacs.store.claims import Claims
-from pacsbox.pacs.store.files import Storage, WrittenFile, make_durable
+from pacsbox.pacs.store.files import (
+    IN_MEMORY_MAX,
+    Storage,
+    WrittenFile,
+    make_durable,
+    read_whole,
+    zero_preamble,
+)
 from pacsbox.pacs.store.ids import Level, ResourceIds
 from pacsbox.pacs.store.inflate import check_deflated_dataset
 from pacsbox.pacs.store.index import IndexStatus, Origin, delete_resource, index_instance, stored_instance
@@ -63,16 +71,23 @@ class _Prepared:
     placed: str | None
 
 
-def _as_part10(path: Path, transfer_syntax: str) -> bytes:
-    """A dataset without File Meta Information, re-encoded as a Part 10 file."""
-    ds = pydicom.dcmread(path, force=True)
-    meta = FileMetaDataset()
-    meta.TransferSyntaxUID = transfer_syntax
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    ds.file_meta = meta
-    out = io.BytesIO()
-    ds.save_as(out, enforce_file_format=True)
+def _as_part10(source: Path | bytes, transfer_syntax: str) -> bytes:
+    """A dataset without File Meta Information (a file's path or its bytes), re-encoded as a Part 10 file.
+
+    Raises:
+        InvalidDicom: pydicom cannot write it back.
+    """
+    try:
+        ds = pydicom.dcmread(io.BytesIO(source) if isinstance(source, bytes) else source, force=True)
+        meta = FileMetaDataset()
+        meta.TransferSyntaxUID = transfer_syntax
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.file_meta = meta
+        out = io.BytesIO()
+        ds.save_as(out, enforce_file_format=True)
+    except Exception as error:
+        raise InvalidDicom(f"cannot re-encode the dataset as a DICOM file: {error}") from None
     return out.getvalue()
 
 
@@ -95,30 +110,27 @@ class InstanceStore:
             limits=settings.limits,
         )
 
-    def _parse(self, path: Path) -> ParsedInstance:
-        """Refuse a deflate bomb, then parse the header."""
-        check_deflated_dataset(path, max_size=self.limits.deflated_max_size)
-        return parse_instance(path)
+    def _parse(self, source: Path | bytes) -> ParsedInstance:
+        """Refuse a deflate bomb, then parse the header (of the file at a path, or of its bytes)."""
+        check_deflated_dataset(source, max_size=self.limits.deflated_max_size)
+        return parse_instance(source)
 
-    def _prepare(self, written: WrittenFile, check: Callable[[ParsedInstance], None] | None) -> _Prepared:
-        """Parse, check, flush and hash the file, then rename it into place if its instance is free: one work item.
+    def _prepare(self, source: WrittenFile | bytes, check: Callable[[ParsedInstance], None] | None) -> _Prepared:
+        """Parse, check, flush and hash an instance, then rename its file into place if the instance is free.
 
-        Every step of an instance runs in the one worker thread: each hand-off
-        between threads costs a wake-up and a turn at the GIL, which for small
-        instances cost more than the work. The rename needs the instance's
-        claim; when another store holds it, the file stays under its temporary
-        name and `store_file` waits for the claim. A refused file is removed.
+        One work item in one worker thread: each hand-off between threads costs
+        a wake-up and a turn at the GIL, which for small instances cost more
+        than the work. `source` is the instance's bytes as received (up to
+        `IN_MEMORY_MAX`) or a complete temporary file; a file that small is
+        read once, so that parsing (which seeks and reads dozens of times) and
+        hashing run in memory. A refused instance leaves no file. The rename
+        needs the instance's claim; when another store holds it, the file stays
+        under its temporary name and `_store` waits for the claim.
         """
-        try:
-            parsed = self._parse(written.path)
-            if check is not None:
-                check(parsed)
-            if not parsed.has_file_meta:
-                written = self._rewrite_as_part10(written, parsed.transfer_syntax)
-            md5 = make_durable(written.path)
-        except BaseException:
-            written.path.unlink(missing_ok=True)
-            raise
+        if isinstance(source, bytes):
+            written, parsed, md5 = self._flush_bytes(zero_preamble(source), check)
+        else:
+            written, parsed, md5 = self._flush_file(source, check)
         if not self.overwrite or not self._claims.try_claim(parsed.sop_uid):
             return _Prepared(written, parsed, md5, None)
         try:
@@ -128,10 +140,54 @@ class InstanceStore:
             written.path.unlink(missing_ok=True)
             raise
 
-    async def store_bytes(self, data: bytes | memoryview, origin: Origin) -> StoreResult:
-        """Store an instance held in memory (a C-STORE dataset, a small upload)."""
-        written = await asyncio.to_thread(self.storage.write_bytes, data)
-        return await self.store_file(written, origin)
+    def _flush_bytes(
+        self, data: bytes, check: Callable[[ParsedInstance], None] | None
+    ) -> tuple[WrittenFile, ParsedInstance, str]:
+        """Write the bytes to a temporary file first, so the disk works while they are parsed and hashed."""
+        pending = self.storage.start_file(data)
+        try:
+            parsed = self._parse(data)
+            if check is not None:
+                check(parsed)
+            if not parsed.has_file_meta:
+                pending.discard()
+                data = _as_part10(data, parsed.transfer_syntax)
+                pending = self.storage.start_file(data)
+            md5 = hashlib.md5(data).hexdigest()
+            return pending.finish(), parsed, md5
+        except BaseException:
+            pending.discard()
+            raise
+
+    def _flush_file(
+        self, written: WrittenFile, check: Callable[[ParsedInstance], None] | None
+    ) -> tuple[WrittenFile, ParsedInstance, str]:
+        """Parse a complete temporary file (from memory when small), then flush and hash it."""
+        try:
+            data = read_whole(written.path, IN_MEMORY_MAX)
+            parsed = self._parse(written.path if data is None else data)
+            if check is not None:
+                check(parsed)
+            if parsed.has_file_meta:
+                return written, parsed, make_durable(written.path, data)
+            part10 = _as_part10(written.path if data is None else data, parsed.transfer_syntax)
+        except BaseException:
+            written.path.unlink(missing_ok=True)
+            raise
+        written.path.unlink(missing_ok=True)
+        pending = self.storage.start_file(part10)
+        try:
+            md5 = hashlib.md5(part10).hexdigest()
+            return pending.finish(), parsed, md5
+        except BaseException:
+            pending.discard()
+            raise
+
+    async def store_bytes(
+        self, data: bytes, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
+    ) -> StoreResult:
+        """Store an instance held in memory (a C-STORE dataset, a STOW-RS part); see `store_file`."""
+        return await self._run(data, origin, check)
 
     async def store_file(
         self, written: WrittenFile, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
@@ -151,7 +207,13 @@ class InstanceStore:
             InvalidDicom: the file is not a storable DICOM instance (nothing is stored).
             PacsboxError: whatever `check` raised (nothing is stored).
         """
-        task = asyncio.ensure_future(self._store(written, origin, check))
+        return await self._run(written, origin, check)
+
+    async def _run(
+        self, source: WrittenFile | bytes, origin: Origin, check: Callable[[ParsedInstance], None] | None
+    ) -> StoreResult:
+        """The store of `source`, shielded from the caller's cancellation."""
+        task = asyncio.ensure_future(self._store(source, origin, check))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
@@ -161,9 +223,9 @@ class InstanceStore:
         await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _store(
-        self, written: WrittenFile, origin: Origin, check: Callable[[ParsedInstance], None] | None
+        self, source: WrittenFile | bytes, origin: Origin, check: Callable[[ParsedInstance], None] | None
     ) -> StoreResult:
-        prepared = await asyncio.to_thread(self._prepare, written, check)
+        prepared = await asyncio.to_thread(self._prepare, source, check)
         parsed, written = prepared.parsed, prepared.written
         if prepared.placed is None:
             await self._claims.claim(parsed.sop_uid)
@@ -204,15 +266,6 @@ class InstanceStore:
             return
         if indexed is None:
             self.storage.remove(relative)
-
-    def _rewrite_as_part10(self, written: WrittenFile, transfer_syntax: str) -> WrittenFile:
-        try:
-            data = _as_part10(written.path, transfer_syntax)
-        except Exception as error:
-            raise InvalidDicom(f"cannot re-encode the dataset as a DICOM file: {error}") from None
-        finally:
-            written.path.unlink(missing_ok=True)
-        return self.storage.write_bytes(data)
 
     async def delete(self, level: Level, public_id: str) -> int:
         """Delete a resource and its files; returns how many instance files went.

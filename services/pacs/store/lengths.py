@@ -11,7 +11,6 @@ and of the dataset's top level against the file's size before it stores one.
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from pydicom.dataset import Dataset
@@ -54,26 +53,29 @@ def _check_group_length(head: bytes, size: int) -> None:
         raise InvalidDicom(f"File Meta Information Group Length {group_length} points past the end of the file ({size} bytes)")
 
 
-def check_lengths(path: Path, dataset: Dataset | None, *, meta: bool) -> None:
+def check_lengths(stream: BinaryIO, size: int, dataset: Dataset | None, *, meta: bool) -> None:
     """Refuse a length of `dataset`'s top level (the file meta with `meta=True`) that points past the file's end.
+
+    Args:
+        stream: the file (or its bytes) `dataset` was read from; read again where pydicom kept no offset.
+        size: the file's size.
 
     Raises:
         InvalidDicom: naming the element, its length and the file's size.
     """
-    size = path.stat().st_size
-    with open(path, "rb") as stream:
-        implicit, little = False, True  # the meta header is always explicit VR little endian
-        if meta:
-            _check_group_length(stream.read(_META_START + 12), size)
-        elif dataset is not None:
-            encoding = dataset.original_encoding
-            implicit, little = bool(encoding[0]), encoding[1] is not False
-        for tag in dataset.keys() if dataset is not None else ():
-            element = dataset.get_item(tag, keep_deferred=True)  # a deferred value stays unread
-            span = _value_span(stream, element, implicit, little)
-            if span is None or span[1] == _UNDEFINED or span[0] + span[1] <= size:
-                continue
-            raise InvalidDicom(
-                f"element ({element.tag.group:04X},{element.tag.element:04X}) declares {span[1]} bytes at "
-                f"offset {span[0]}, past the end of the file ({size} bytes)"
-            )
+    implicit, little = False, True  # the meta header is always explicit VR little endian
+    if meta:
+        stream.seek(0)
+        _check_group_length(stream.read(_META_START + 12), size)
+    elif dataset is not None:
+        encoding = dataset.original_encoding
+        implicit, little = bool(encoding[0]), encoding[1] is not False
+    for tag in dataset.keys() if dataset is not None else ():
+        element = dataset.get_item(tag, keep_deferred=True)  # a deferred value stays unread
+        span = _value_span(stream, element, implicit, little)
+        if span is None or span[1] == _UNDEFINED or span[0] + span[1] <= size:
+            continue
+        raise InvalidDicom(
+            f"element ({element.tag.group:04X},{element.tag.element:04X}) declares {span[1]} bytes at "
+            f"offset {span[0]}, past the end of the file ({size} bytes)"
+        )

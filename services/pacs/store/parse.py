@@ -10,11 +10,13 @@ any top-level element length points past its end (`lengths.check_lengths`).
 from __future__ import annotations
 
 import functools
+import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pydicom
 from pydicom.datadict import tag_for_keyword
@@ -140,20 +142,30 @@ def _transfer_syntax(ds: Dataset) -> str:
     return ExplicitVRLittleEndian if little else ExplicitVRBigEndian
 
 
-def parse_instance(path: Path) -> ParsedInstance:
-    """Parse the header of the file at `path`.
+def parse_instance(source: Path | bytes) -> ParsedInstance:
+    """Parse the header of a file, given by its path or as its whole bytes.
+
+    From bytes, parsing makes no system call: each seek or read of a file
+    would release the GIL and, with other threads busy, wait to take it back.
 
     Raises:
         InvalidDicom: not DICOM, truncated header, a length past the end of the file, or a required
             UID missing or malformed.
     """
+    if isinstance(source, bytes):
+        return _parse(io.BytesIO(source), len(source))
+    with open(source, "rb") as stream:
+        return _parse(stream, os.fstat(stream.fileno()).st_size)
+
+
+def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
     try:
-        ds = pydicom.dcmread(path, defer_size=1024, force=True)
+        ds = pydicom.dcmread(stream, defer_size=1024, force=True)
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, OverflowError) as error:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     except Exception as error:  # pydicom raises many kinds on hostile input; all mean "unreadable"
         raise InvalidDicom(f"not a readable DICOM file: {type(error).__name__}: {error}") from None
-    check_lengths(path, ds.file_meta, meta=True)
+    check_lengths(stream, size, ds.file_meta, meta=True)
     has_meta = bool(ds.file_meta) and "TransferSyntaxUID" in ds.file_meta
     try:
         uids = {k: _text(ds, k) for k in _REQUIRED_UIDS}
@@ -162,7 +174,7 @@ def parse_instance(path: Path) -> ParsedInstance:
     if not has_meta and not uids["SOPClassUID"] and not uids["SOPInstanceUID"]:
         raise InvalidDicom("not a DICOM file: no DICM marker and no SOP Class or Instance UID")
     if _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
-        check_lengths(path, ds, meta=False)
+        check_lengths(stream, size, ds, meta=False)
     for keyword, value in uids.items():
         if not value:
             raise InvalidDicom(f"{keyword} is missing: not a storable DICOM instance")

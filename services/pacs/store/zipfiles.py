@@ -8,6 +8,7 @@ member is inflated into a fresh temporary file.
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -40,9 +41,15 @@ class ZipMember:
     error: str = ""
 
 
-def is_zip(path: Path) -> bool:
-    with open(path, "rb") as stream:
-        return stream.read(4) == b"PK\x03\x04"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_zip(source: Path | bytes) -> bool:
+    """Whether a file (its path, or its bytes) starts as a ZIP archive does."""
+    if isinstance(source, bytes):
+        return source.startswith(_ZIP_MAGIC)
+    with open(source, "rb") as stream:
+        return stream.read(4) == _ZIP_MAGIC
 
 
 def _check_directory(archive: zipfile.ZipFile, limits: LimitSettings) -> list[zipfile.ZipInfo]:
@@ -75,15 +82,15 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, storage: Storage) 
         raise
 
 
-def iter_zip(path: Path, storage: Storage, limits: LimitSettings) -> Iterator[ZipMember]:
-    """Each member of the ZIP at `path` inflated to a temporary file, or the reason it was not.
+def iter_zip(source: Path | bytes, storage: Storage, limits: LimitSettings) -> Iterator[ZipMember]:
+    """Each member of the ZIP (its path, or its bytes) inflated to a temporary file, or the reason it was not.
 
     Raises:
         BadRequest: not a readable ZIP.
         PayloadTooLarge: the archive breaks one of the limits (nothing was extracted).
     """
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
     except _DAMAGED as error:
         raise BadRequest(f"not a readable ZIP archive: {error}") from None
     with archive:

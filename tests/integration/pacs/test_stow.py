@@ -110,3 +110,25 @@ def test_too_many_parts_is_413(tmp_path, postgres) -> None:
         assert "PACSBOX_MULTIPART_MAX_PARTS" in answer.json()["error"]
     finally:
         server.stop()
+
+
+def test_small_parts_and_parts_larger_than_held_in_memory_are_stored_alike(
+    pacs: ServiceProcess, pacs_http: httpx.Client
+) -> None:
+    """A part of a few kB is stored from memory, one of about 3 MB streams through a temporary file; both land
+    byte for byte (preamble zeroed), their pixels served back as sent."""
+    small, large = next(make_series(1, rows=32, columns=32)), next(make_series(1, rows=1200, columns=1200))
+    sent = [b"\x7f" * 128 + dataset_bytes(ds)[128:] for ds in (small, large)]
+    assert len(sent[1]) > 2 << 20 > len(sent[0])
+    answer = pacs_http.post("/pacs/studies", content=multipart(*sent), headers={"Content-Type": CONTENT_TYPE})
+    assert answer.status_code == 200
+    stored = {p.read_bytes() for p in (pacs.data_dir / "storage").rglob("*.dcm")}
+    for ds, data in zip((small, large), sent):
+        assert bytes(128) + data[128:] in stored
+        frame = pacs_http.get(
+            f"/pacs/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}/frames/1",
+            headers={"Accept": 'multipart/related; type="application/octet-stream"; transfer-syntax=*'},
+        )
+        assert frame.status_code == 200
+        assert ds.PixelData in frame.content
+    assert not list((pacs.data_dir / "storage" / ".tmp").iterdir())
