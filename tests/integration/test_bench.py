@@ -7,6 +7,8 @@ checks that the harness runs and that its report says what a reader needs.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,13 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
         assert f"| {name} |" in table
     rerender(tmp_path / "docs")  # the Markdown again from the JSON alone (after the findings change)
     assert (tmp_path / "docs" / "PERFORMANCE.md").read_text().count("| ") == table.count("| ")
+
+
+def test_store_costs_counts_one_trip_to_sqlite_and_two_fsyncs_per_instance() -> None:
+    """`python -m bench.store_costs`: each instance is flushed (file, then folder) and indexed in one job."""
+    result = subprocess.run([sys.executable, "-m", "bench.store_costs", "--instances", "4"],
+                            capture_output=True, text=True, timeout=120, check=True)
+    lines = [line for line in result.stdout.splitlines() if ": per instance " in line]
+    assert len(lines) == 2, result.stdout + result.stderr
+    for line in lines:
+        assert "1.0 trips to the SQLite thread, 2.0 fsyncs" in line, line
