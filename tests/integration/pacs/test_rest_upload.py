@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import httpx
+import pydicom
 import pytest
 
 from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
@@ -89,3 +90,22 @@ def test_identifiers_are_the_ones_orthanc_computes(pacs_http: httpx.Client) -> N
             }
     finally:
         orthanc.stop()
+
+
+@pytest.mark.parametrize("size", [64, 1200], ids=["held in memory", "streamed to a temporary file"])
+def test_a_bare_dataset_is_stored_as_a_part10_file(pacs: ServiceProcess, pacs_http: httpx.Client, size: int) -> None:
+    """A dataset without preamble and File Meta Information (as some tools write them) is wrapped into a
+    Part 10 file with the meta header it lacked, whether small or larger than what is parsed in memory."""
+    ds = next(make_series(1, rows=size, columns=size))
+    del ds.file_meta
+    out = io.BytesIO()
+    ds.save_as(out, implicit_vr=True, little_endian=True, enforce_file_format=False)
+    bare = out.getvalue()
+    assert bare[:2] == b"\x08\x00" and b"DICM" not in bare[:200]  # group 0008 first: no preamble, no meta
+    body = pacs_http.post("/instances", content=bare).json()
+    assert body["Status"] == "Success"
+    stored = pydicom.dcmread(next((pacs.data_dir / "storage").rglob(f"{body['ID']}.dcm")))
+    assert stored.preamble == bytes(128)
+    assert stored.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2"
+    assert stored.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+    assert stored.PixelData == ds.PixelData
