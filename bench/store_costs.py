@@ -63,7 +63,7 @@ async def _count(sets: dict[str, SeriesFiles], settings: Any) -> None:
             trips.clear()
             fsyncs[0] = statements[0] = 0
             for path in files.files:
-                await store.store_bytes(path.read_bytes(), Origin(kind="REST"))
+                await store.store(path.read_bytes(), Origin(kind="REST"))
             n = len(files.files)
             print(f"{label}: per instance {statements[0] / n:.1f} SQL statements, "
                   f"{sum(trips.values()) / n:.1f} trips to the SQLite thread, {fsyncs[0] / n:.1f} fsyncs")

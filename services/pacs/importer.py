@@ -93,7 +93,7 @@ class _Progress:
 
 async def _store_path(store: InstanceStore, path: Path, name: str, report: ImportReport) -> None:
     try:
-        result = await store.store_bytes(await asyncio.to_thread(path.read_bytes), _ORIGIN)
+        result = await store.store(await asyncio.to_thread(path.read_bytes), _ORIGIN)
     except PacsboxError as error:
         report.reject(name, error.message)
     except OSError as error:
@@ -119,7 +119,7 @@ async def import_paths(store: InstanceStore, paths: list[str], settings: Setting
                         report.reject(f"{path}:{member.name}", member.error)
                         continue
                     try:
-                        result = await store.store_file(member.written, _ORIGIN)
+                        result = await store.store(member.written, _ORIGIN)
                         report.counts["stored" if result.status is IndexStatus.SUCCESS else "already stored"] += 1
                     except PacsboxError as error:
                         report.reject(f"{path}:{member.name}", error.message)

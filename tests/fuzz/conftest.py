@@ -67,7 +67,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     index.run(open_engine(engine))
     index.run(SCHEMA.upgrade())
     for ds in make_series(3, patient_name="Fuzz^Seed", accession_number="A1"):
-        index.run(index.store.store_bytes(dataset_bytes(ds), Origin(kind="Fuzz")))
+        index.run(index.store.store(dataset_bytes(ds), Origin(kind="Fuzz")))
     try:
         yield index
     finally:

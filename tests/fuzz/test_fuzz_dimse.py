@@ -3,7 +3,7 @@
 A C-STORE request carries the dataset encoded in the negotiated transfer
 syntax, without File Meta Information. pynetdicom hands the handler those
 bytes (`event.encoded_dataset()`, with or without the meta it builds from the
-request); the handler stores them through `InstanceStore.store_bytes`, the one
+request); the handler stores them through `InstanceStore.store`, the one
 store path. Here each damaged dataset that pynetdicom itself can decode goes
 down that path both ways, against a real index.
 """
@@ -60,7 +60,7 @@ def test_c_store_datasets_are_stored_or_refused(index: Index, seed: tuple, data:
         stream = b"\x00" * 128 + b"DICM" + encode_file_meta(meta) + stream
     storage = index.store.storage
     try:
-        result = index.run(index.store.store_bytes(stream, Origin(kind="DIMSE", aet="FUZZ")))
+        result = index.run(index.store.store(stream, Origin(kind="DIMSE", aet="FUZZ")))
     except PacsboxError as error:
         assert 400 <= error.status_code < 500 and error.message
     else:

@@ -81,10 +81,7 @@ async def _store_part(
         part.discard()
         return _failure("", "", CANNOT_UNDERSTAND)
     try:
-        if isinstance(part.content, bytes):
-            result = await store.store_bytes(part.content, origin, check=check)
-        else:
-            result = await store.store_file(part.content, origin, check=check)
+        result = await store.store(part.content, origin, check=check)
     except StudyMismatch as error:
         return _failure(error.sop_class_uid, error.sop_uid, STUDY_MISMATCH)
     except InvalidDicom:

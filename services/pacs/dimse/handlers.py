@@ -73,7 +73,7 @@ def store_status(scp: Scp, data: bytes, origin: Origin) -> int:
     Success only once the file is durable and indexed; on failure nothing is stored.
     """
     try:
-        scp.bridge.run(scp.store.store_bytes(data, origin))
+        scp.bridge.run(scp.store.store(data, origin))
     except InvalidDicom as error:
         log.warning("C-STORE from %s refused: %s", origin.aet, error.message)
         return CANNOT_UNDERSTAND

@@ -46,9 +46,7 @@ async def upload_instances(
         raise BadRequest("empty body: expected a DICOM file or a ZIP of DICOM files")
     source = body if isinstance(body, bytes) else body.path
     if not is_zip(source):  # four bytes in memory, or of a file just written: from the page cache
-        if isinstance(body, bytes):
-            return Response(instance_answer(await store.store_bytes(body, origin)))
-        return Response(instance_answer(await store.store_file(body, origin)))
+        return Response(instance_answer(await store.store(body, origin)))
     try:
         answers: list[dict[str, Any]] = []
         for member in await asyncio.to_thread(lambda: list(iter_zip(source, store.storage, settings.limits))):
@@ -56,7 +54,7 @@ async def upload_instances(
                 answers.append({"Name": member.name, "Status": "Failure", "Error": member.error})
                 continue
             try:
-                answers.append(instance_answer(await store.store_file(member.written, origin)))
+                answers.append(instance_answer(await store.store(member.written, origin)))
             except InvalidDicom as error:
                 answers.append({"Name": member.name, "Status": "Failure", "Error": error.message})
         return Response(answers)

@@ -184,9 +184,7 @@ class DurableFile:
             self._put(chunk)
 
     def _write_head(self) -> None:
-        head, self._head = bytes(self._head or b""), None
-        if head[_PREAMBLE:] == _MAGIC:
-            head = bytes(_PREAMBLE) + _MAGIC
+        head, self._head = zero_preamble(bytes(self._head or b"")), None
         self._put(head)
 
     def _put(self, chunk: bytes | memoryview) -> None:

@@ -1,4 +1,4 @@
-"""The one way an instance enters pacsbox: `InstanceStore.store_file`.
+"""The one way an instance enters pacsbox: `InstanceStore.store`.
 
 STOW-RS, REST `POST /instances`, C-STORE and `pacsbox import` all end here:
 
@@ -183,37 +183,26 @@ class InstanceStore:
             pending.discard()
             raise
 
-    async def store_bytes(
-        self, data: bytes, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
+    async def store(
+        self, content: bytes | WrittenFile, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
     ) -> StoreResult:
-        """Store an instance held in memory (a C-STORE dataset, a STOW-RS part); see `store_file`."""
-        return await self._run(data, origin, check)
-
-    async def store_file(
-        self, written: WrittenFile, origin: Origin, *, check: Callable[[ParsedInstance], None] | None = None
-    ) -> StoreResult:
-        """Store the instance in a complete temporary file; the file is consumed either way.
+        """Store one instance: its bytes (a C-STORE dataset, a STOW-RS part, a small upload) or a complete
+        temporary file, which is consumed either way.
 
         Once called, the store runs to its end even if the caller is cancelled
         (a client that hangs up after sending an instance whole): a file is
         never left renamed but unindexed, or a claim held, by a cancellation.
 
         Args:
-            written: the complete temporary file.
+            content: the instance's bytes, or its complete temporary file.
             origin: where it came from.
             check: called with the parsed header before anything is committed; raising refuses the instance.
 
         Raises:
-            InvalidDicom: the file is not a storable DICOM instance (nothing is stored).
+            InvalidDicom: not a storable DICOM instance (nothing is stored).
             PacsboxError: whatever `check` raised (nothing is stored).
         """
-        return await self._run(written, origin, check)
-
-    async def _run(
-        self, source: WrittenFile | bytes, origin: Origin, check: Callable[[ParsedInstance], None] | None
-    ) -> StoreResult:
-        """The store of `source`, shielded from the caller's cancellation."""
-        task = asyncio.ensure_future(self._store(source, origin, check))
+        task = asyncio.ensure_future(self._store(content, origin, check))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
