@@ -78,7 +78,7 @@ def _client(server: ServiceProcess, report: CrashReport, lock: threading.Lock, s
                 for data in series:
                     uid = _sop_uid(data)
                     if uid in acknowledged:
-                        report.acknowledged[uid] = hashlib.md5(data).hexdigest()
+                        report.acknowledged[uid] = hashlib.sha256(data).hexdigest()
 
 
 def _sop_uid(data: bytes) -> str:
@@ -95,16 +95,16 @@ def _audit(server: ServiceProcess, report: CrashReport) -> None:
     with sqlite3.connect(database) as connection:
         if connection.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             report.problems.append("SQLite integrity_check failed")
-        rows = {sop: (path, md5) for sop, path, md5 in connection.execute("SELECT sop_uid, path, checksum FROM instances")}
+        rows = {sop: (path, checksum) for sop, path, checksum in connection.execute("SELECT sop_uid, path, checksum FROM instances")}
     for sop, expected in report.acknowledged.items():
         if sop not in rows:
             report.problems.append(f"acknowledged instance {sop} is not indexed")
             continue
-        path, md5 = rows[sop]
+        path, checksum = rows[sop]
         file = storage / path
         if not file.is_file():
             report.problems.append(f"acknowledged instance {sop} has no file")
-        elif hashlib.md5(file.read_bytes()).hexdigest() != expected or md5 != expected:
+        elif hashlib.sha256(file.read_bytes()).hexdigest() != expected or checksum != expected:
             report.problems.append(f"acknowledged instance {sop} does not match what was sent")
     indexed = {storage / path for path, _ in rows.values()}
     for path in indexed:

@@ -177,15 +177,15 @@ def _series(p: ParsedInstance, study: int, now: datetime.datetime) -> Generator[
     return int(row["id"])
 
 
-def _instance_values(p: ParsedInstance, path: str, size: int, md5: str, origin: Origin, now: datetime.datetime) -> tuple[Any, ...]:
+def _instance_values(p: ParsedInstance, path: str, size: int, checksum: str, origin: Origin, now: datetime.datetime) -> tuple[Any, ...]:
     return (
-        p.sop_class_uid, p.instance_number, p.number_of_frames, p.transfer_syntax, size, md5, path, now,
+        p.sop_class_uid, p.instance_number, p.number_of_frames, p.transfer_syntax, size, checksum, path, now,
         origin.kind, origin.aet[:16], origin.address, origin.user, p.metadata,
     )
 
 
 def _index_steps(
-    p: ParsedInstance, path: str, size: int, md5: str, origin: Origin
+    p: ParsedInstance, path: str, size: int, checksum: str, origin: Origin
 ) -> Generator[Sql, Any, tuple[IndexStatus, str | None]]:
     now = _now()
     existing = yield from _one(_STORED_INSTANCE, p.sop_uid)
@@ -194,7 +194,7 @@ def _index_steps(
             "UPDATE instances SET sop_class_uid = {}, instance_number = {}, number_of_frames = {},"
             " transfer_syntax = {}, file_size = {}, checksum = {}, path = {}, received_at = {}, origin = {},"
             " origin_aet = {}, origin_address = {}, origin_user = {}, metadata = {} WHERE id = {}",
-            (*_instance_values(p, path, size, md5, origin, now), existing["id"]),
+            (*_instance_values(p, path, size, checksum, origin, now), existing["id"]),
         )
         return IndexStatus.ALREADY_STORED, None
     obsolete = None
@@ -209,14 +209,14 @@ def _index_steps(
         " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
         " origin_address, origin_user, metadata)"
         " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-        (p.ids.instance, series, p.sop_uid, *_instance_values(p, path, size, md5, origin, now)),
+        (p.ids.instance, series, p.sop_uid, *_instance_values(p, path, size, checksum, origin, now)),
     )
     yield from _change("NewInstance", Level.INSTANCE, p.ids.instance, now)
     return IndexStatus.SUCCESS, obsolete
 
 
 async def index_instance(
-    p: ParsedInstance, *, path: str, size: int, md5: str, origin: Origin
+    p: ParsedInstance, *, path: str, size: int, checksum: str, origin: Origin
 ) -> tuple[IndexStatus, str | None]:
     """Record a stored instance; returns its status and a file path that is no longer used.
 
@@ -224,7 +224,7 @@ async def index_instance(
     or, if its patient, study or series changed, moved: the old row goes and
     the old file path is returned for removal after the commit.
     """
-    return await run_write(Patient._meta.db, lambda: _index_steps(p, path, size, md5, origin))
+    return await run_write(Patient._meta.db, lambda: _index_steps(p, path, size, checksum, origin))
 
 
 _TABLE = {Level.PATIENT: "patients", Level.STUDY: "studies", Level.SERIES: "series", Level.INSTANCE: "instances"}

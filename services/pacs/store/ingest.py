@@ -19,7 +19,6 @@ start-up) indexes it again. A crash before 3 leaves a temporary file, which
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from pacsbox.pacs.store.files import (
     IN_MEMORY_MAX,
     Storage,
     WrittenFile,
+    file_checksum,
     make_durable,
     read_whole,
     zero_preamble,
@@ -67,7 +67,7 @@ class _Prepared:
 
     written: WrittenFile
     parsed: ParsedInstance
-    md5: str
+    checksum: str
     placed: str | None
 
 
@@ -128,13 +128,13 @@ class InstanceStore:
         under its temporary name and `_store` waits for the claim.
         """
         if isinstance(source, bytes):
-            written, parsed, md5 = self._flush_bytes(zero_preamble(source), check)
+            written, parsed, checksum = self._flush_bytes(zero_preamble(source), check)
         else:
-            written, parsed, md5 = self._flush_file(source, check)
+            written, parsed, checksum = self._flush_file(source, check)
         if not self.overwrite or not self._claims.try_claim(parsed.sop_uid):
-            return _Prepared(written, parsed, md5, None)
+            return _Prepared(written, parsed, checksum, None)
         try:
-            return _Prepared(written, parsed, md5, self.storage.commit(written, parsed.ids.instance))
+            return _Prepared(written, parsed, checksum, self.storage.commit(written, parsed.ids.instance))
         except BaseException:
             self._claims.release(parsed.sop_uid)
             written.path.unlink(missing_ok=True)
@@ -153,8 +153,8 @@ class InstanceStore:
                 pending.discard()
                 data = _as_part10(data, parsed.transfer_syntax)
                 pending = self.storage.start_file(data)
-            md5 = hashlib.md5(data).hexdigest()
-            return pending.finish(), parsed, md5
+            checksum = file_checksum(data)
+            return pending.finish(), parsed, checksum
         except BaseException:
             pending.discard()
             raise
@@ -177,8 +177,8 @@ class InstanceStore:
         written.path.unlink(missing_ok=True)
         pending = self.storage.start_file(part10)
         try:
-            md5 = hashlib.md5(part10).hexdigest()
-            return pending.finish(), parsed, md5
+            checksum = file_checksum(part10)
+            return pending.finish(), parsed, checksum
         except BaseException:
             pending.discard()
             raise
@@ -228,7 +228,7 @@ class InstanceStore:
                 relative = await asyncio.to_thread(self.storage.commit, written, parsed.ids.instance)
             try:
                 status, obsolete = await index_instance(
-                    parsed, path=relative, size=written.size, md5=prepared.md5, origin=origin
+                    parsed, path=relative, size=written.size, checksum=prepared.checksum, origin=origin
                 )
             except BaseException:
                 await self._forget_unindexed(parsed.sop_uid, relative)
@@ -240,7 +240,7 @@ class InstanceStore:
         return StoreResult(parsed.ids, status, relative, parsed)
 
     def _parse_stored(self, path: Path) -> tuple[ParsedInstance, str]:
-        """The header and MD5 of a file already in its final place (start-up check)."""
+        """The header and checksum of a file already in its final place (start-up check)."""
         return self._parse(path), make_durable(path)
 
     async def _forget_unindexed(self, sop_uid: str, relative: str) -> None:
@@ -282,12 +282,12 @@ class InstanceStore:
             if instance_id in indexed:
                 continue
             try:
-                parsed, md5 = await asyncio.to_thread(self._parse_stored, path)
+                parsed, checksum = await asyncio.to_thread(self._parse_stored, path)
                 if parsed.ids.instance != instance_id:
                     raise InvalidDicom("file name does not match its UIDs")
                 relative = self.storage.relative(path)
                 _, obsolete = await index_instance(
-                    parsed, path=relative, size=path.stat().st_size, md5=md5, origin=Origin(kind="Recovered")
+                    parsed, path=relative, size=path.stat().st_size, checksum=checksum, origin=Origin(kind="Recovered")
                 )
                 if obsolete and obsolete != relative:
                     self.storage.remove(obsolete)

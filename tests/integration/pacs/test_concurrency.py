@@ -9,6 +9,7 @@ beside the service).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from pacsbox.core.db import close_engine, open_engine
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.store import InstanceStore, Level, orthanc_id
+from pacsbox.pacs.tables import Instance
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.servers import ServiceProcess
 
@@ -95,6 +97,23 @@ def _delete_studies(server: ServiceProcess, studies: list[str]) -> None:
         pool.submit(asyncio.run, delete()).result()
 
 
+def _recorded_checksum(server: ServiceProcess, instance: str) -> str:
+    """The checksum the index holds for an instance (Orthanc ID), read from a process beside the server."""
+
+    async def read() -> str:
+        engine = SCHEMA.bind(Settings.load(server.env))
+        await open_engine(engine)
+        try:
+            row = await Instance.select(Instance.checksum).where(Instance.public_id == instance).first()
+        finally:
+            await close_engine(engine)
+        assert row is not None
+        return str(row["checksum"])
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, read()).result()
+
+
 def test_twenty_clients_re_uploading_one_study(fresh_pacs: ServiceProcess) -> None:
     study = [dataset_bytes(ds) for ds in make_series(50, rows=96, columns=96)]
     statuses: Counter[int] = Counter()
@@ -156,8 +175,9 @@ def test_re_uploads_while_others_search_and_delete(fresh_pacs: ServiceProcess) -
 def test_differing_versions_of_one_instance_stored_at_once_leave_one_consistent_copy(
     fresh_pacs: ServiceProcess,
 ) -> None:
-    """Clients racing to replace one instance with versions of different sizes: the file, its recorded size
-    and its metadata all come from the same version (the index never describes a file it does not point at)."""
+    """Clients racing to replace one instance with versions of different sizes: the file, its recorded size,
+    checksum (SHA-256) and metadata all come from the same version (the index never describes a file it does
+    not point at)."""
     base = next(iter(make_series(1, rows=64, columns=64, seed=7)))
     versions = []
     for n in range(8):
@@ -176,6 +196,7 @@ def test_differing_versions_of_one_instance_stored_at_once_leave_one_consistent_
         stored = client.get(f"/instances/{instance}/file").content
         assert stored in versions
         assert client.get(f"/instances/{instance}").json()["FileSize"] == len(stored)
+        assert _recorded_checksum(fresh_pacs, instance) == hashlib.sha256(stored).hexdigest()
         metadata = client.get(f"/pacs/studies/{base.StudyInstanceUID}/series/{base.SeriesInstanceUID}/metadata").json()
     version = versions.index(stored)
     assert metadata[0]["00204000"]["Value"] == [f"version {version} " + "x" * (40 * version)]
