@@ -78,10 +78,30 @@ def _state_after_boundary(after: bytes | bytearray) -> str:
     raise BadRequest("malformed multipart boundary line")
 
 
+def _held_back(data: bytes, start: int, delimiter: bytes) -> int:
+    """How many bytes at the end of `data` (from `start` on) may begin a delimiter that the next chunk completes.
+
+    Only a suffix that is a prefix of the delimiter is kept back; in a part's
+    binary data that is rare, so its chunks go to the part without being copied.
+    """
+    at = data.find(b"\r", max(start, len(data) - len(delimiter) + 1))
+    while at >= 0:
+        if delimiter.startswith(data[at:]):
+            return len(data) - at
+        at = data.find(b"\r", at + 1)
+    return 0
+
+
 async def iter_parts(
     chunks: AsyncIterator[bytes], boundary: str, storage: Storage, *, max_parts: int, max_size: int
 ) -> AsyncIterator[Part]:
     """Yield each complete part of the body; temporary files of unfinished parts are removed.
+
+    Each chunk is scanned where it lies: a part gets slices of the chunks it
+    spans (`IncomingPart` joins them once), and only a few bytes that may start
+    a boundary are carried over to the next chunk. Copying every byte into a
+    buffer and out again cost the event loop more than a quarter of its time
+    under four concurrent uploads (py-spy, Dec 2026).
 
     Raises:
         BadRequest: no opening boundary, a malformed header, or a body that ends before the closing boundary.
@@ -89,72 +109,63 @@ async def iter_parts(
     """
     dash = b"--" + boundary.encode("latin-1")
     delimiter = b"\r\n" + dash
-    buffer = bytearray()
+    carry = b""
     total = 0
     state = "preamble"
     target: IncomingPart | None = None
     headers: dict[str, str] = {}
     count = 0
-    source = chunks.__aiter__()
-    finished = False
     try:
-        while True:
-            progressed = True
-            while progressed:
-                progressed = False
+        async for chunk in chunks:
+            total += len(chunk)
+            if total > max_size:
+                raise PayloadTooLarge(f"body larger than {max_size} bytes (PACSBOX_MAX_BODY_SIZE)")
+            data = carry + chunk if carry else bytes(chunk)
+            carry = b""
+            view = memoryview(data)
+            pos = 0
+            while state != "done":
                 if state == "preamble":
-                    at = buffer.find(dash)
-                    if at >= 0 and len(buffer) >= at + len(dash) + 2:
-                        state = _state_after_boundary(buffer[at + len(dash): at + len(dash) + 2])
-                        del buffer[: at + len(dash) + 2]
-                        progressed = True
-                    elif at < 0 and len(buffer) > len(dash):
-                        del buffer[: len(buffer) - len(dash)]
+                    at = data.find(dash, pos)
+                    if at < 0 or len(data) < at + len(dash) + 2:
+                        carry = data[at:] if at >= 0 else data[max(pos, len(data) - len(dash)):]
+                        break
+                    state = _state_after_boundary(data[at + len(dash): at + len(dash) + 2])
+                    pos = at + len(dash) + 2
                 elif state == "headers":
-                    end = buffer.find(b"\r\n\r\n")
-                    if buffer.startswith(b"\r\n"):  # a part without headers
+                    if data.startswith(b"\r\n", pos):  # a part without headers
                         headers = {}
-                        del buffer[:2]
-                    elif end >= 0:
-                        headers = _parse_headers(bytes(buffer[:end]))
-                        del buffer[: end + 4]
-                    elif len(buffer) > _MAX_HEADER_BYTES:
-                        raise BadRequest(f"part headers longer than {_MAX_HEADER_BYTES} bytes")
+                        pos += 2
                     else:
-                        continue
+                        end = data.find(b"\r\n\r\n", pos)
+                        if end < 0:
+                            if len(data) - pos > _MAX_HEADER_BYTES:
+                                raise BadRequest(f"part headers longer than {_MAX_HEADER_BYTES} bytes")
+                            carry = data[pos:]
+                            break
+                        headers = _parse_headers(data[pos:end])
+                        pos = end + 4
                     count += 1
                     if count > max_parts:
                         raise PayloadTooLarge(f"more than {max_parts} parts (PACSBOX_MULTIPART_MAX_PARTS)")
                     target = storage.incoming()
                     state = "body"
-                    progressed = True
-                elif state == "body":
+                else:
                     assert target is not None
-                    at = buffer.find(delimiter)
-                    if at >= 0 and len(buffer) >= at + len(delimiter) + 2:
-                        target.write(memoryview(buffer)[:at])
-                        state = _state_after_boundary(buffer[at + len(delimiter): at + len(delimiter) + 2])
-                        del buffer[: at + len(delimiter) + 2]
-                        content = target.finish()
-                        target = None
-                        yield Part(headers, content)
-                        progressed = True
-                    elif at < 0:
-                        keep = len(delimiter) + 1
-                        if len(buffer) > keep:
-                            target.write(memoryview(buffer)[: len(buffer) - keep])
-                            del buffer[: len(buffer) - keep]
-            if state == "done" or finished:
+                    at = data.find(delimiter, pos)
+                    if at < 0 or len(data) < at + len(delimiter) + 2:
+                        end = at if at >= 0 else len(data) - _held_back(data, pos, delimiter)
+                        target.write(view[pos:end])
+                        carry = data[end:]
+                        break
+                    target.write(view[pos:at])
+                    state = _state_after_boundary(data[at + len(delimiter): at + len(delimiter) + 2])
+                    pos = at + len(delimiter) + 2
+                    content = target.finish()
+                    target = None
+                    yield Part(headers, content)
+            if state == "done":
                 break
-            try:
-                chunk = await source.__anext__()
-            except StopAsyncIteration:
-                finished = True
-                continue
-            total += len(chunk)
-            if total > max_size:
-                raise PayloadTooLarge(f"body larger than {max_size} bytes (PACSBOX_MAX_BODY_SIZE)")
-            buffer += chunk
         if state == "preamble":
             raise BadRequest(f"no multipart boundary {boundary!r} found in the body")
         if state != "done":

@@ -227,29 +227,40 @@ class IncomingPart:
 
     `finish()` gives its bytes, or the temporary file when it outgrew the limit:
     the common instance never costs the event loop a system call, and the
-    store parses it from memory.
+    store parses it from memory. In memory the part is the list of pieces it
+    was given, joined once at the end: the pieces must not change afterwards
+    (bytes, or views of bytes).
     """
 
     def __init__(self, storage: Storage, limit: int) -> None:
         self._storage = storage
         self._limit = limit
-        self._memory = bytearray()
+        self._pieces: list[bytes | memoryview] = []
+        self._size = 0
         self._file: DurableFile | None = None
 
-    def write(self, chunk: bytes | memoryview) -> None:
+    def write(self, piece: bytes | memoryview) -> None:
         if self._file is not None:
-            self._file.write(chunk)
+            self._file.write(piece)
             return
-        self._memory += chunk
-        if len(self._memory) > self._limit:
+        if not piece:
+            return
+        self._pieces.append(piece)
+        self._size += len(piece)
+        if self._size > self._limit:
             self._file = self._storage.new_file()
-            self._file.write(self._memory)
-            self._memory = bytearray()
+            for held in self._pieces:
+                self._file.write(held)
+            self._pieces = []
 
     def finish(self) -> bytes | WrittenFile:
-        return bytes(self._memory) if self._file is None else self._file.finish()
+        if self._file is not None:
+            return self._file.finish()
+        data, self._pieces = b"".join(self._pieces), []
+        return data
 
     def discard(self) -> None:
+        self._pieces = []
         if self._file is not None:
             self._file.discard()
 
