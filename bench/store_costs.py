@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.store_costs [--instances 50]
 
-Runs the one store path (`InstanceStore.store_file`) in-process on a fresh
+Runs the one store path (`InstanceStore.store`) in-process on a fresh
 data folder, for instances that each open a new patient/study/series and for
 instances of one series, and counts by wrapping `aiosqlite.Connection._execute`
 (every trip to the connection's thread), `os.fsync`, and each connection's

@@ -1,5 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Varchar
+from piccolo.engine import engine_finder
 
 ID = "2026-12-04T18:30:00:000000"
 VERSION = "1.38.0"
@@ -10,6 +11,10 @@ async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="pacs", description=DESCRIPTION
     )
+
+    engine = engine_finder()
+    if engine is None or engine.engine_type == "sqlite":
+        return manager  # SQLite enforces no lengths: nothing to change (piccolo would warn)
 
     manager.alter_column(
         table_class_name="Instance",

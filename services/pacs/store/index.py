@@ -62,11 +62,19 @@ def _one(sql: str, *args: Any) -> Generator[Sql, Any, dict[str, Any] | None]:
     return rows[0] if rows else None
 
 
+Change = tuple[str, Level, str]
+"""A change log entry: its type, the resource's level and public ID."""
+
+
 def _change(change_type: str, level: Level, public_id: str, now: datetime.datetime) -> Steps:
-    yield Sql(
-        "INSERT INTO changes (change_type, resource_type, public_id, date) VALUES ({}, {}, {}, {})",
-        (change_type, level.value, public_id, now),
-    )
+    yield from _changes([(change_type, level, public_id)], now)
+
+
+def _changes(changes: list[Change], now: datetime.datetime) -> Steps:
+    """The entries appended to the change log in one statement, in order."""
+    rows = ", ".join(["({}, {}, {}, {})"] * len(changes))
+    args = tuple(value for kind, level, public_id in changes for value in (kind, level.value, public_id, now))
+    yield Sql(f"INSERT INTO changes (change_type, resource_type, public_id, date) VALUES {rows}", args)
 
 
 _STORED_INSTANCE = "SELECT id, public_id, path, series, checksum, file_size FROM instances WHERE sop_uid = {}"
@@ -105,7 +113,7 @@ def _assignments(columns: tuple[str, ...]) -> str:
     return ", ".join(f"{column} = {{}}" for column in columns)
 
 
-def _patient(p: ParsedInstance, now: datetime.datetime) -> Generator[Sql, Any, int]:
+def _patient(p: ParsedInstance, now: datetime.datetime, changes: list[Change]) -> Generator[Sql, Any, int]:
     values = _patient_values(p)
     row = yield from _one(f"SELECT id, {', '.join(_PATIENT_COLUMNS)} FROM patients WHERE public_id = {{}}", p.ids.patient)
     if row is None:
@@ -115,46 +123,67 @@ def _patient(p: ParsedInstance, now: datetime.datetime) -> Generator[Sql, Any, i
             p.ids.patient, *values, now,
         )
         if row is None:  # another job inserted it meanwhile (PostgreSQL)
-            return (yield from _patient(p, now))
-        yield from _change("NewPatient", Level.PATIENT, p.ids.patient, now)
+            return (yield from _patient(p, now, changes))
+        changes.append(("NewPatient", Level.PATIENT, p.ids.patient))
     elif tuple(row[c] for c in _PATIENT_COLUMNS) != values:
         yield Sql(f"UPDATE patients SET {_assignments(_PATIENT_COLUMNS)}, last_update = {{}} WHERE id = {{}}",
                   (*values, now, row["id"]))
     return int(row["id"])
 
 
-def _study(p: ParsedInstance, patient: int, now: datetime.datetime) -> Generator[Sql, Any, int]:
-    """The study row, created or brought up to date, its instance count raised: the job now holds its lock."""
+def _study(
+    p: ParsedInstance, patient: int, now: datetime.datetime, changes: list[Change]
+) -> Generator[Sql, Any, tuple[int, str]]:
+    """The study row, its instance count raised (the job now holds its lock), created or brought up to date.
+
+    Returns its id and its ModalitiesInStudy as they stand under that lock.
+    """
     values = _study_values(p)
-    row = yield from _one(f"SELECT id, {', '.join(_STUDY_COLUMNS)} FROM studies WHERE study_uid = {{}}", p.study_uid)
+    row = yield from _one(
+        "UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE study_uid = {}"
+        f" RETURNING id, modalities, {', '.join(_STUDY_COLUMNS)}",
+        now, p.study_uid,
+    )
     if row is None:
         row = yield from _one(
             "INSERT INTO studies (public_id, patient, study_uid, study_date, study_time, accession_number,"
             " description, referring_physician, referring_physician_key, study_id, modalities, num_series,"
-            " num_instances, last_update) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '', 0, 0, {})"
+            " num_instances, last_update) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '', 0, 1, {})"
             " ON CONFLICT (study_uid) DO NOTHING RETURNING id",
             p.ids.study, patient, p.study_uid, *values, now,
         )
         if row is None:
-            return (yield from _study(p, patient, now))
-        yield from _change("NewStudy", Level.STUDY, p.ids.study, now)
-    elif tuple(row[c] for c in _STUDY_COLUMNS) != values:
+            return (yield from _study(p, patient, now, changes))
+        changes.append(("NewStudy", Level.STUDY, p.ids.study))
+        return int(row["id"]), ""
+    if tuple(row[c] for c in _STUDY_COLUMNS) != values:
         yield Sql(f"UPDATE studies SET {_assignments(_STUDY_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
-    yield Sql("UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", (now, row["id"]))
-    return int(row["id"])
+    return int(row["id"]), str(row["modalities"])
+
+
+def _joined_modalities(modalities: set[str]) -> str:
+    """ModalitiesInStudy as the studies table holds it: `\\CT\\MR\\`, sorted, empty when none."""
+    ordered = sorted(m for m in modalities if m)
+    return "\\" + "\\".join(ordered) + "\\" if ordered else ""
 
 
 def _modalities(study: int) -> Steps:
+    """ModalitiesInStudy recomputed from the study's series (a series deleted, or its modality changed)."""
     rows = yield Sql("SELECT DISTINCT modality FROM series WHERE study = {} AND modality != ''", (study,))
-    modalities = sorted(r["modality"] for r in rows)
-    joined = "\\" + "\\".join(modalities) + "\\" if modalities else ""
-    yield Sql("UPDATE studies SET modalities = {} WHERE id = {}", (joined, study))
+    yield Sql("UPDATE studies SET modalities = {} WHERE id = {}", (_joined_modalities({r["modality"] for r in rows}), study))
 
 
-def _series(p: ParsedInstance, study: int, now: datetime.datetime) -> Generator[Sql, Any, int]:
-    """The series row, created (and counted in its study) or brought up to date, its instance count raised."""
+def _series(
+    p: ParsedInstance, study: int, modalities: str, now: datetime.datetime, changes: list[Change]
+) -> Generator[Sql, Any, int]:
+    """The series row, its instance count raised, or created (and counted in its study, whose `modalities`
+    were read under the study's lock), or brought up to date."""
     values = _series_values(p)
-    row = yield from _one(f"SELECT id, {', '.join(_SERIES_COLUMNS)} FROM series WHERE series_uid = {{}}", p.series_uid)
+    row = yield from _one(
+        "UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE series_uid = {}"
+        f" RETURNING id, {', '.join(_SERIES_COLUMNS)}",
+        now, p.series_uid,
+    )
     if row is None:
         row = yield from _one(
             "INSERT INTO series (public_id, study, series_uid, modality, series_number, description, series_date,"
@@ -163,17 +192,16 @@ def _series(p: ParsedInstance, study: int, now: datetime.datetime) -> Generator[
             p.ids.series, study, p.series_uid, *values, now,
         )
         if row is None:
-            return (yield from _series(p, study, now))
-        yield Sql("UPDATE studies SET num_series = num_series + 1 WHERE id = {}", (study,))
-        yield from _modalities(study)
-        yield from _change("NewSeries", Level.SERIES, p.ids.series, now)
+            return (yield from _series(p, study, modalities, now, changes))
+        joined = _joined_modalities({*modalities.strip("\\").split("\\"), p.modality})
+        yield Sql("UPDATE studies SET num_series = num_series + 1, modalities = {} WHERE id = {}", (joined, study))
+        changes.append(("NewSeries", Level.SERIES, p.ids.series))
         return int(row["id"])
     stored = tuple(row[c] for c in _SERIES_COLUMNS)
     if stored != values:
         yield Sql(f"UPDATE series SET {_assignments(_SERIES_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
         if stored[0] != p.modality:
             yield from _modalities(study)
-    yield Sql("UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE id = {}", (now, row["id"]))
     return int(row["id"])
 
 
@@ -201,9 +229,10 @@ def _index_steps(
     if existing is not None:  # the same SOP Instance UID under another patient, study or series: moved
         obsolete = existing["path"]
         yield from _delete_rows(Level.INSTANCE, existing["public_id"], now)
-    patient = yield from _patient(p, now)
-    study = yield from _study(p, patient, now)
-    series = yield from _series(p, study, now)
+    changes: list[Change] = []
+    patient = yield from _patient(p, now, changes)
+    study, modalities = yield from _study(p, patient, now, changes)
+    series = yield from _series(p, study, modalities, now, changes)
     yield Sql(
         "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
         " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
@@ -211,7 +240,8 @@ def _index_steps(
         " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
         (p.ids.instance, series, p.sop_uid, *_instance_values(p, path, size, checksum, origin, now)),
     )
-    yield from _change("NewInstance", Level.INSTANCE, p.ids.instance, now)
+    changes.append(("NewInstance", Level.INSTANCE, p.ids.instance))
+    yield from _changes(changes, now)
     return IndexStatus.SUCCESS, obsolete
 
 
