@@ -9,7 +9,6 @@ change of URL prefix needs no re-indexing.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from typing import Any
@@ -18,7 +17,7 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
-from pacsbox.pacs.store.raw_values import convert, derive_shared
+from pacsbox.pacs.store.raw_values import SharedValues, convert
 
 __all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "instance_metadata", "public_metadata"]
 
@@ -45,13 +44,15 @@ def _dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-@functools.lru_cache(maxsize=8192)
-def _shared_fragment(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
+def _converted_fragment(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
     return _dumps(_element_json(convert(raw, encoding), ""))
 
 
+_SHARED_FRAGMENTS = SharedValues(_converted_fragment, max_entries=8192)
+
+
 def _fragment(ds: Dataset, tag: BaseTag, base: str) -> str | None:
-    shared = derive_shared(ds, tag, _shared_fragment)
+    shared = _SHARED_FRAGMENTS.of(ds, tag)
     if shared is not None:
         return shared
     try:

@@ -34,7 +34,7 @@ from pacsbox.core.errors import InvalidDicom
 from pacsbox.pacs.store.ids import ResourceIds
 from pacsbox.pacs.store.lengths import check_lengths
 from pacsbox.pacs.store.metadata import instance_metadata
-from pacsbox.pacs.store.raw_values import convert, derive_shared
+from pacsbox.pacs.store.raw_values import SharedValues, convert
 
 __all__ = ["ParsedInstance", "fold_person_name", "parse_instance"]
 
@@ -105,14 +105,16 @@ def _value_text(value: Any) -> str:
     return str(value).strip(" \x00")
 
 
-@functools.lru_cache(maxsize=4096)
-def _shared_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
+def _converted_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
     return _value_text(convert(raw, encoding).value)
+
+
+_SHARED_TEXTS = SharedValues(_converted_text, max_entries=4096)
 
 
 def _text(ds: Dataset, keyword: str) -> str:
     tag = _tag(keyword)
-    shared = derive_shared(ds, tag, _shared_text)
+    shared = _SHARED_TEXTS.of(ds, tag)
     if shared is not None:
         return shared
     if tag not in ds:

@@ -3,7 +3,7 @@
 The instances of a series repeat most of their header byte for byte (patient,
 study, equipment, acquisition). pydicom converts every raw element of every
 file afresh; the index (`parse`) and the DICOM JSON (`metadata`) instead keep
-what they derive from a short raw element, keyed by the element itself: the
+what they derive from a short raw element, keyed by its tag, VR and bytes: the
 same tag, VR and bytes under the same character set always convert to the same
 value, so reusing the result never changes what an instance shows.
 
@@ -15,31 +15,21 @@ dataset as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydicom.charset import default_encoding
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.valuerep import AMBIGUOUS_VR
 
-__all__ = ["convert", "derive_shared"]
+__all__ = ["SharedValues", "convert"]
 
 T = TypeVar("T")
 
 _MAX_LENGTH = 256
 _NOT_SHARED_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN", "SQ", *AMBIGUOUS_VR}
 _SPECIFIC_CHARACTER_SET = 0x00080005
-
-
-def _shareable(ds: Dataset, tag: int) -> RawDataElement | None:
-    """The raw element of `tag` in a hashable form if its conversion may be shared, else None."""
-    raw: Any = ds._dict.get(tag)
-    if (
-        isinstance(raw, RawDataElement) and raw.VR is not None and raw.VR not in _NOT_SHARED_VRS
-        and raw.value is not None and len(raw.value) <= _MAX_LENGTH
-    ):
-        return raw._replace(value_tell=0)  # where it sat in its file changes nothing
-    return None
+_MISSING = object()
 
 
 def _encoding_of(ds: Dataset, tag: int) -> tuple[str, ...]:
@@ -51,20 +41,43 @@ def _encoding_of(ds: Dataset, tag: int) -> tuple[str, ...]:
 
 
 def convert(raw: RawDataElement, encoding: tuple[str, ...]) -> DataElement:
-    """The element pydicom makes of `raw` (callers cache what they derive from it, never the element)."""
+    """The element pydicom makes of `raw` (callers keep what they derive from it, never the element)."""
     return convert_raw_data_element(raw, encoding=list(encoding))
 
 
-def derive_shared(ds: Dataset, tag: int, derive: Callable[[RawDataElement, tuple[str, ...]], T]) -> T | None:
-    """`derive(raw, encoding)` (a cached function) for a shareable element; None when the dataset must decide.
+class SharedValues(Generic[T]):
+    """What `derive(raw, encoding)` makes of short raw elements, kept per distinct value.
 
-    None also when the lone value cannot be converted: the dataset's own
-    conversion then decides what becomes of it.
+    The key is the element's tag, VR, bytes, encoding flags and character sets
+    (not where it sat in its file), built as a plain tuple: a copy of the raw
+    element as key cost a microsecond per element. At `max_entries` the
+    values kept are dropped and gathered again.
     """
-    raw = _shareable(ds, tag)
-    if raw is None:
-        return None
-    try:
-        return derive(raw, _encoding_of(ds, tag))
-    except Exception:
-        return None
+
+    def __init__(self, derive: Callable[[RawDataElement, tuple[str, ...]], T], max_entries: int) -> None:
+        self._derive = derive
+        self._max_entries = max_entries
+        self._values: dict[tuple[Any, ...], T] = {}
+
+    def of(self, ds: Dataset, tag: int) -> T | None:
+        """The derived value of `tag` in `ds`; None when the element is not shared (the dataset must decide),
+        or its lone value cannot be converted (the dataset's own conversion then decides what becomes of it)."""
+        raw: Any = ds._dict.get(tag)
+        if not (
+            isinstance(raw, RawDataElement) and raw.VR is not None and raw.VR not in _NOT_SHARED_VRS
+            and raw.value is not None and len(raw.value) <= _MAX_LENGTH
+        ):
+            return None
+        encoding = _encoding_of(ds, tag)
+        key = (tag, raw.VR, raw.value, raw.is_implicit_VR, raw.is_little_endian, encoding)
+        value: Any = self._values.get(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        try:
+            value = self._derive(raw, encoding)
+        except Exception:
+            return None
+        if len(self._values) >= self._max_entries:
+            self._values.clear()
+        self._values[key] = value
+        return value
