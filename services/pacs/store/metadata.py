@@ -15,7 +15,6 @@ from typing import Any
 
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.tag import BaseTag
 
 from pacsbox.pacs.store.raw_values import SharedValues, convert
 
@@ -44,15 +43,16 @@ def _dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _converted_fragment(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
-    return _dumps(_element_json(convert(raw, encoding), ""))
+def _converted_entry(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
+    return f'"{raw.tag:08X}":' + _dumps(_element_json(convert(raw, encoding), ""))
 
 
-_SHARED_FRAGMENTS = SharedValues(_converted_fragment, max_entries=8192)
+_SHARED_ENTRIES = SharedValues(_converted_entry, max_entries=8192)
 
 
-def _fragment(ds: Dataset, tag: BaseTag, base: str) -> str | None:
-    shared = _SHARED_FRAGMENTS.of(ds, tag)
+def _entry(ds: Dataset, tag: int, base: str) -> str | None:
+    """`"ggggeeee":{...}`, the attribute's member of the instance's DICOM JSON object; None when unreadable."""
+    shared = _SHARED_ENTRIES.of(ds, tag)
     if shared is not None:
         return shared
     try:
@@ -60,7 +60,7 @@ def _fragment(ds: Dataset, tag: BaseTag, base: str) -> str | None:
     except Exception as error:
         log.debug("attribute %08X unreadable: %s", tag, error)
         return None
-    return _dumps(_element_json(element, base))
+    return f'"{tag:08X}":' + _dumps(_element_json(element, base))
 
 
 def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str, sop: str) -> str:
@@ -70,18 +70,18 @@ def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str
     """
     base = f"{BULK_PLACEHOLDER}studies/{study}/series/{series}/instances/{sop}/bulk/"
     parts = ['"00020010":' + _dumps({"vr": "UI", "Value": [transfer_syntax]})]
-    for tag in ds.keys():
+    for tag in ds._dict:
         if tag in _PIXEL_TAGS:
             raw = ds._dict[tag]
             vr = getattr(raw, "VR", None) or _PIXEL_TAGS[tag]
             element_json = {"vr": vr if vr in _BINARY_VRS else _PIXEL_TAGS[tag], "BulkDataURI": f"{base}{tag:08X}"}
             parts.append(f'"{tag:08X}":' + _dumps(element_json))
             continue
-        if tag.group == 0x0002 or tag.element == 0:
+        if tag >> 16 == 0x0002 or tag & 0xFFFF == 0:
             continue  # file meta lives outside the dataset; group lengths are retired
-        fragment = _fragment(ds, tag, base)
-        if fragment is not None:
-            parts.append(f'"{tag:08X}":' + fragment)
+        entry = _entry(ds, tag, base)
+        if entry is not None:
+            parts.append(entry)
     return "{" + ",".join(parts) + "}"
 
 
