@@ -2,10 +2,10 @@
 
 Clients store generated instances concurrently through STOW-RS and REST
 `POST /instances` and remember every instance the server acknowledged, with
-the MD5 of the bytes they sent. The service is killed at random moments and
+the SHA-256 of the bytes they sent. The service is killed at random moments and
 restarted. At the end:
 
-- every acknowledged instance is in the index, its file present, its MD5 the one sent;
+- every acknowledged instance is in the index, its file present, its recorded checksum (SHA-256) the one sent;
 - no index row lacks its file, no stored file lacks its row (after the start-up check);
 - SQLite's `integrity_check` answers ok.
 
@@ -41,7 +41,7 @@ BOUNDARY = "crash-loop"
 class CrashReport:
     kills: int = 0
     acknowledged: dict[str, str] = field(default_factory=dict)
-    """SOP Instance UID -> MD5 of the bytes sent, for every instance the server said it stored."""
+    """SOP Instance UID -> SHA-256 of the bytes sent, for every instance the server said it stored."""
     problems: list[str] = field(default_factory=list)
     recovered: int = 0
 

@@ -2,7 +2,7 @@
 
 Two uploads of the same SOP instance would otherwise race for the same final
 file name (`ab/<id>.dcm`): the second rename could land between the first
-one's rename and its index write, leaving a row whose size, MD5 and metadata
+one's rename and its index write, leaving a row whose size, checksum and metadata
 describe another file. A store claims the instance before its rename and
 releases it after the index write.
 
