@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.dicom import make_series
+from tests.support.dicom import dataset_bytes, make_series
+from tests.support.dicomweb import store
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
@@ -22,6 +25,9 @@ def test_upload_then_find_and_browse(pacs: ServiceProcess, browser: Any, tmp_pat
     (tmp_path / "notes.txt").write_text("not an image")
     files.append(str(tmp_path / "notes.txt"))
 
+    with httpx.Client(base_url=pacs.url) as client:  # another patient's study, which the search must leave out
+        store(client, dataset_bytes(next(make_series(1, patient_name="Other^Olga"))))
+
     page = browser.new_page()
     page.goto(f"{pacs.url}/app/explorer.html#upload?token=abc.def.ghi")
     assert "token" not in page.url  # the token leaves the address bar at once
@@ -30,12 +36,19 @@ def test_upload_then_find_and_browse(pacs: ServiceProcess, browser: Any, tmp_pat
     page.wait_for_selector("text=Done: 3 stored, 0 already stored, 1 rejected.")
     assert "notes.txt" in page.inner_text("#upload-results")
 
+    # Opening the view lists every study. Hold that answer back until the user's own search has been
+    # answered: arriving last, it must not replace the search's result.
+    held: list[Any] = []
+    page.route("**/pacs/studies?*", lambda route: held.append(route) if "PatientName" not in route.request.url else route.continue_())
     page.click("text=Find studies")
     page.fill("input[name=PatientName]", "explorer")
     page.click("#search button[type=submit]")
+    expect(page.locator("#studies tbody tr")).to_have_count(1)
+    with page.expect_response(lambda response: "PatientName" not in response.url):
+        held.pop().continue_()
+    page.wait_for_timeout(300)
+    expect(page.locator("#studies tbody tr")).to_have_count(1)
     row = page.locator("#studies tbody tr", has_text="Explorer^Ewa")
-    row.wait_for()
-    assert page.locator("#studies tbody tr").count() == 1
     assert "Explorer test" in row.inner_text()
     assert row.locator("td").nth(7).inner_text() == "3"
     row.locator("button", has_text="Series").click()

@@ -171,6 +171,7 @@ async function startUpload() {
 // ---------------------------------------------------------------- find studies
 
 let offset = 0;
+let latestSearch = 0; // only the answer to the newest search may fill the table
 
 function searchParameters() {
   const form = new FormData($("#search"));
@@ -192,10 +193,12 @@ function searchParameters() {
 
 async function search(startAt) {
   offset = Math.max(0, startAt);
+  const thisSearch = ++latestSearch;
   showMessage("");
   try {
     const response = await api(`pacs/studies?${searchParameters()}`, { headers: { Accept: "application/dicom+json" } });
     const studies = response.status === 204 ? [] : await response.json();
+    if (thisSearch !== latestSearch) return; // a newer search was started while this one was on its way
     renderStudies(studies.slice(0, PAGE_SIZE));
     $("#previous").disabled = offset === 0;
     $("#next").disabled = studies.length <= PAGE_SIZE;
@@ -203,7 +206,7 @@ async function search(startAt) {
       ? ` studies ${offset + 1}-${offset + Math.min(studies.length, PAGE_SIZE)} `
       : " no study matches ";
   } catch (error) {
-    showMessage(error.message);
+    if (thisSearch === latestSearch) showMessage(error.message);
   }
 }
 
