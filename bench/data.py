@@ -55,7 +55,7 @@ class SeriesFiles:
 
 @dataclass(frozen=True)
 class IngestSets:
-    """The CT series of one round of the ingest rows."""
+    """The sets of one round of the ingest rows, each with UIDs of its own."""
 
     stow: SeriesFiles
     """Stored with one STOW-RS request."""
@@ -63,14 +63,14 @@ class IngestSets:
     """Stored by 4 concurrent STOW-RS clients, a quarter each."""
     cstore: SeriesFiles
     rest: SeriesFiles
+    mr: SeriesFiles
+    jpeg: SeriesFiles
+    multiframe: SeriesFiles
 
 
 @dataclass(frozen=True)
 class BenchData:
     runs: tuple[IngestSets, ...]
-    mr: SeriesFiles
-    multiframe: SeriesFiles
-    jpeg: SeriesFiles
     studies: SeriesFiles
     """One small instance per study (several studies, so `study`/`series` are those of the first)."""
 
@@ -78,6 +78,16 @@ class BenchData:
     def stow(self) -> SeriesFiles:
         """The series every retrieval reads: the first one stored by STOW-RS."""
         return self.runs[0].stow
+
+    @property
+    def jpeg(self) -> SeriesFiles:
+        """The JPEG Lossless set the retrieval rows read: the first round's."""
+        return self.runs[0].jpeg
+
+    @property
+    def multiframe(self) -> SeriesFiles:
+        """The multi-frame instance the frame rows read: the first round's."""
+        return self.runs[0].multiframe
 
 
 def _phantom(size: int) -> np.ndarray:
@@ -114,6 +124,11 @@ def ct_series(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
     return _write(folder, series, _phantom(sizes.ct_size), seed)
 
 
+def _mr(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
+    series = make_series(sizes.mr_slices, modality="MR", rows=256, columns=256, patient_name="BENCH^MR", seed=seed)
+    return _write(folder, series, None, 0)
+
+
 def _multiframe(folder: Path, sizes: Sizes) -> SeriesFiles:
     ds = next(make_series(1, rows=sizes.ct_size, columns=sizes.ct_size, patient_name="BENCH^MULTIFRAME"))
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = MULTIFRAME_SC
@@ -128,9 +143,9 @@ def _multiframe(folder: Path, sizes: Sizes) -> SeriesFiles:
     return _write(folder, [ds], None, 0)
 
 
-def _jpeg(folder: Path, sizes: Sizes) -> SeriesFiles:
+def _jpeg(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
     """A CT set compressed JPEG Lossless (process 14, SV1) by dcmcjpeg, as many archives hold CT."""
-    native = ct_series(folder / "native", Sizes(ct_slices=sizes.jpeg_slices, ct_size=sizes.ct_size), seed=5)
+    native = ct_series(folder / "native", Sizes(ct_slices=sizes.jpeg_slices, ct_size=sizes.ct_size), seed=seed)
     folder.mkdir(exist_ok=True)
     targets = tuple(folder / f.name for f in native.files)
     with ThreadPoolExecutor(2) as pool:
@@ -162,18 +177,14 @@ def search_studies(folder: Path, count: int) -> SeriesFiles:
     return _write(folder, studies(), None, 0)
 
 
+def _round_sets(folder: Path, sizes: Sizes, round_number: int) -> IngestSets:
+    seed = 10 * round_number
+    cts = (ct_series(folder / name, sizes, seed=seed + i) for i, name in enumerate(("stow", "stow4", "cstore", "rest")))
+    return IngestSets(*cts, mr=_mr(folder / "mr", sizes, seed=seed + 4), jpeg=_jpeg(folder / "jpeg", sizes, seed=seed + 5),
+                      multiframe=_multiframe(folder / "multiframe", sizes))
+
+
 def generate(root: Path, sizes: Sizes) -> BenchData:
     """Write every set under `root` (a few seconds per hundred CT slices)."""
-    mr = make_series(sizes.mr_slices, modality="MR", rows=256, columns=256, patient_name="BENCH^MR", seed=3)
-    runs = tuple(
-        IngestSets(*(ct_series(root / f"run{r}" / name, sizes, seed=10 * r + i) for i, name in enumerate(
-            ("stow", "stow4", "cstore", "rest"))))
-        for r in range(sizes.ingest_runs)
-    )
-    return BenchData(
-        runs=runs,
-        mr=_write(root / "mr", mr, None, 0),
-        multiframe=_multiframe(root / "multiframe", sizes),
-        jpeg=_jpeg(root / "jpeg", sizes),
-        studies=search_studies(root / "studies", sizes.studies),
-    )
+    runs = tuple(_round_sets(root / f"run{r}", sizes, r) for r in range(sizes.ingest_runs))
+    return BenchData(runs=runs, studies=search_studies(root / "studies", sizes.studies))
