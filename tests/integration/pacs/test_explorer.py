@@ -51,7 +51,17 @@ def test_upload_then_find_and_browse(pacs: ServiceProcess, browser: Any, tmp_pat
     row = page.locator("#studies tbody tr", has_text="Explorer^Ewa")
     assert "Explorer test" in row.inner_text()
     assert row.locator("td").nth(7).inner_text() == "3"
+    # A second click while the series are on their way shows them once, not twice.
+    page.route("**/series", lambda route: held.append(route))
     row.locator("button", has_text="Series").click()
+    row.locator("button", has_text="Series").click()
+    page.wait_for_timeout(200)
+    for route in held:
+        route.continue_()
     page.locator("tr.series", has_text="3 instance(s)").wait_for()
+    page.wait_for_timeout(300)
+    expect(page.locator("tr.series")).to_have_count(1)
+    row.locator("button", has_text="Series").click()  # and a click once they are shown folds them away
+    expect(page.locator("tr.series")).to_have_count(0)
     assert page.evaluate("sessionStorage.getItem('pacsbox.token')") == "abc.def.ghi"
     page.close()

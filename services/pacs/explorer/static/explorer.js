@@ -254,10 +254,12 @@ function link(text, href) {
 }
 
 async function toggleSeries(row, uid) {
+  if (row.dataset.seriesLoading) return; // clicked again while the series are on their way: they are shown once
   if (row.nextElementSibling && row.nextElementSibling.classList.contains("series")) {
     while (row.nextElementSibling && row.nextElementSibling.classList.contains("series")) row.nextElementSibling.remove();
     return;
   }
+  row.dataset.seriesLoading = "yes";
   try {
     const response = await api(`pacs/studies/${encodeURIComponent(uid)}/series`, { headers: { Accept: "application/dicom+json" } });
     const series = response.status === 204 ? [] : await response.json();
@@ -274,6 +276,8 @@ async function toggleSeries(row, uid) {
     }
   } catch (error) {
     showMessage(error.message);
+  } finally {
+    delete row.dataset.seriesLoading;
   }
 }
 
