@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pydicom
 import pytest
 from playwright.sync_api import expect
 
@@ -64,4 +67,36 @@ def test_upload_then_find_and_browse(pacs: ServiceProcess, browser: Any, tmp_pat
     row.locator("button", has_text="Series").click()  # and a click once they are shown folds them away
     expect(page.locator("tr.series")).to_have_count(0)
     assert page.evaluate("sessionStorage.getItem('pacsbox.token')") == "abc.def.ghi"
+    page.close()
+
+
+def test_download_then_delete_a_study(pacs: ServiceProcess, browser: Any, tmp_path: Path) -> None:
+    series = list(make_series(2, patient_name="Archive^Arne", study_description="Explorer archive"))
+    with httpx.Client(base_url=pacs.url) as client:
+        for ds in series:
+            store(client, dataset_bytes(ds))
+
+    page = browser.new_page()
+    page.goto(f"{pacs.url}/app/explorer.html#find-studies?token=abc.def.ghi")
+    page.fill("input[name=PatientName]", "archive^arne")
+    page.click("#search button[type=submit]")
+    expect(page.locator("#studies tbody tr")).to_have_count(1)
+    row = page.locator("#studies tbody tr", has_text="Archive^Arne")
+
+    with page.expect_download() as download:
+        row.locator("button", has_text="Download").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".zip"
+    with zipfile.ZipFile(saved) as archive:
+        names = [name for name in archive.namelist() if not name.endswith("/")]
+        uids = {str(pydicom.dcmread(io.BytesIO(archive.read(name))).SOPInstanceUID) for name in names}
+    assert uids == {str(ds.SOPInstanceUID) for ds in series}
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Delete").click()
+    expect(page.locator("#studies tbody tr")).to_have_count(0)
+    with httpx.Client(base_url=pacs.url) as client:
+        answer = client.get("/pacs/studies", params={"StudyInstanceUID": str(series[0].StudyInstanceUID)})
+    assert answer.status_code == 204 or answer.json() == []  # gone from the index too
     page.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
@@ -68,8 +69,10 @@ def test_many_jobs_at_once_are_all_committed(database: Path) -> None:
     assert _names(database) == names
 
 
-def _slow_insert(name: str, seconds: float) -> Generator[Sql, Any, str]:
+def _slow_insert(name: str, seconds: float, running: threading.Event | None = None) -> Generator[Sql, Any, str]:
     yield Sql("INSERT INTO items (name) VALUES ({})", (name,))
+    if running is not None:
+        running.set()
     time.sleep(seconds)  # the job runs in the database thread: the caller is cancelled meanwhile
     return name
 
@@ -78,8 +81,9 @@ async def _cancel_while_running(path: Path) -> tuple[list[str], list[str]]:
     """(rows right after the cancelled callers returned, rows once the queue is idle)."""
     engine = PooledSQLiteEngine(str(path))
     try:
-        started = asyncio.create_task(run_write(engine, lambda: _slow_insert("started", 0.3)))
-        await asyncio.sleep(0.05)  # "started" is running in the thread now
+        running = threading.Event()
+        started = asyncio.create_task(run_write(engine, lambda: _slow_insert("started", 0.3, running)))
+        assert await asyncio.to_thread(running.wait, 10)  # "started" is running in the database thread now
         queued = asyncio.create_task(run_write(engine, lambda: _slow_insert("queued", 0)))
         await asyncio.sleep(0.05)
         for task in (started, queued):
