@@ -16,9 +16,11 @@ from typing import Any
 
 from pydicom.datadict import tag_for_keyword
 
+from pacsbox.core.dicom import text_values
 from pacsbox.core.errors import NotFound
 from pacsbox.pacs.rest.tags import element_text
 from pacsbox.pacs.search import Match, SearchQuery, search
+from pacsbox.pacs.search.attributes import ATTRIBUTES
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import ResourceRow, read_resource_rows
 
@@ -65,13 +67,20 @@ def tag_values(match: Match, keywords: Iterable[str]) -> dict[str, str | None]:
     """Values of `keywords` in Orthanc's string form, from the index or else the stored DICOM JSON.
 
     A tag the stored dataset lacks is left out, as Orthanc leaves it out;
-    binary values are None.
+    binary values are None. Computed tags (counts, ModalitiesInStudy) are
+    in no stored dataset: they come from the index, multiple values joined
+    with a backslash (`CT\\MR`).
     """
     stored = match.metadata
     out: dict[str, str | None] = {}
     for keyword in keywords:
         tag = tag_for_keyword(keyword)
         indexed = match.values.get(tag)  # type: ignore[arg-type]
+        attribute = ATTRIBUTES.get(tag)  # type: ignore[arg-type]
+        if attribute is not None and attribute.computed:
+            if indexed is not None:
+                out[keyword] = "\\".join(text_values(str(indexed)))
+            continue
         if stored is None:  # no stored dataset to consult: the index alone
             if indexed is not None:
                 out[keyword] = str(indexed)

@@ -98,6 +98,15 @@ def test_expand_and_requested_tags(http: httpx.Client, studies: dict[str, str]) 
     assert found["RequestedTags"] == {"StudyDescription": "Chest CT", "Rows": "64"}
 
 
+def test_requested_computed_tags_come_from_the_index_beside_stored_ones(http: httpx.Client, studies: dict[str, str]) -> None:
+    """Orthanc's computed tags (1.11 RequestedTags) in its string form, whatever else is requested with them."""
+    computed = ["ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances"]
+    expected = {"ModalitiesInStudy": "CT", "NumberOfStudyRelatedSeries": "1", "NumberOfStudyRelatedInstances": "2"}
+    for requested in (computed, [*computed, "Rows"]):
+        (found,) = find(http, Query={"PatientName": f"{TOKEN}^Bob"}, Expand=True, RequestedTags=requested)
+        assert {k: v for k, v in found["RequestedTags"].items() if k in computed} == expected, requested
+
+
 def test_limit_and_since_page_through_matches(http: httpx.Client, studies: dict[str, str]) -> None:
     query = {"PatientName": f"{TOKEN}*"}
     everything = find(http, Query=query)
