@@ -43,6 +43,8 @@ pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
 _REQUIRED_UIDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 _UID = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+_LEGACY_DATE = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
+_LEGACY_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,17 @@ def _tag(keyword: str) -> int:
     tag = tag_for_keyword(keyword)
     assert tag is not None, keyword
     return tag
+
+
+def _date(ds: Dataset, keyword: str) -> str:
+    """A DA value as the index holds it: `yyyymmdd`, the pre-3.0 form `yyyy.mm.dd` (PS3.5 6.2) rewritten."""
+    return _LEGACY_DATE.sub(r"\1\2\3", _text(ds, keyword))[:8]
+
+
+def _time(ds: Dataset, keyword: str) -> str:
+    """A TM value as the index holds it: `hhmmss.frac`, the pre-3.0 form `hh:mm:ss.frac` (PS3.5 6.2) rewritten."""
+    text = _text(ds, keyword)
+    return (text.replace(":", "") if _LEGACY_TIME.match(text) else text)[:16]
 
 
 def _value_text(value: Any) -> str:
@@ -199,10 +212,10 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         transfer_syntax=transfer_syntax,
         patient_id=patient_id,
         patient_name=_text(ds, "PatientName"),
-        birth_date=_text(ds, "PatientBirthDate")[:8],
+        birth_date=_date(ds, "PatientBirthDate"),
         sex=_text(ds, "PatientSex")[:16],
-        study_date=_text(ds, "StudyDate")[:8],
-        study_time=_text(ds, "StudyTime")[:16],
+        study_date=_date(ds, "StudyDate"),
+        study_time=_time(ds, "StudyTime"),
         accession_number=_text(ds, "AccessionNumber"),
         study_description=_text(ds, "StudyDescription"),
         referring_physician=_text(ds, "ReferringPhysicianName"),
@@ -210,8 +223,8 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         modality=_text(ds, "Modality")[:16],
         series_number=_number(ds, "SeriesNumber"),
         series_description=_text(ds, "SeriesDescription"),
-        series_date=_text(ds, "SeriesDate")[:8],
-        series_time=_text(ds, "SeriesTime")[:16],
+        series_date=_date(ds, "SeriesDate"),
+        series_time=_time(ds, "SeriesTime"),
         body_part=_text(ds, "BodyPartExamined"),
         instance_number=_number(ds, "InstanceNumber"),
         number_of_frames=frames if frames and frames > 0 else 1,

@@ -13,7 +13,8 @@ from dicomweb_client.api import DICOMwebClient
 from pydicom.uid import generate_uid
 
 from tests.conftest import start_pacs
-from tests.support.dicom import make_series
+from tests.support.dicom import TEST_FILES, make_series
+from tests.support.dicomweb import renamed, store
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
@@ -149,3 +150,12 @@ def test_a_nul_padded_uid_still_matches(catalogue: tuple[ServiceProcess, dict[st
     server, uids = catalogue
     uid = next(iter(uids.values()))
     assert len(httpx.get(f"{server.url}/pacs/studies", params={"StudyInstanceUID": uid + "\x00"}).json()) == 1
+
+
+def test_pre_3_0_dates_and_times_are_indexed_as_dicom_3_values(pacs_http: httpx.Client) -> None:
+    """ExplVR_BigEnd.dcm has StudyDate `1997.04.24` and StudyTime `14:04:38` (the ACR-NEMA forms PS3.5 6.2 asks to accept)."""
+    stored = store(pacs_http, renamed(TEST_FILES / "ExplVR_BigEnd.dcm"))
+    (study,) = pacs_http.get("/pacs/studies", params={"StudyInstanceUID": stored.study}).json()
+    assert (study["00080020"]["Value"], study["00080030"]["Value"]) == (["19970424"], ["140438"])
+    in_range = {"StudyInstanceUID": stored.study, "StudyDate": "19970101-19971231", "StudyTime": "1400-1405"}
+    assert len(pacs_http.get("/pacs/studies", params=in_range).json()) == 1
