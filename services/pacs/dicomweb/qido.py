@@ -2,8 +2,10 @@
 
 The route parses the query string into a `SearchQuery` (keys by keyword or
 tag, `limit`, `offset`, `fuzzymatching`, `includefield`), runs it, and answers
-`application/dicom+json`. An unknown key or a malformed control parameter is a
-400 naming it; more matches than `PACSBOX_SEARCH_MAX_RESULTS` are cut there
+`application/dicom+json`. An unknown key, a key outside the index with a value
+to match, or a malformed control parameter is a 400 naming it; a key outside
+the index with an empty value (universal matching) is only returned, as with
+`includefield`. More matches than `PACSBOX_SEARCH_MAX_RESULTS` are cut there
 with a `Warning: 299` header, as the standard allows.
 """
 
@@ -88,6 +90,9 @@ def parse_qido(level: Level, params: list[tuple[str, str]], scope: dict[Level, s
             attribute = attribute_for(name)
             if attribute is None:
                 field = parse_field(name)
+                if field is not None and value.strip() in ("", "*"):  # universal matching: a return key only
+                    requested.append(field.tag)
+                    continue
                 reason = "not an attribute pacsbox can search on" if field else "not a DICOM keyword or tag"
                 raise BadRequest(f"{name}: {reason}")
             filters.append(Filter(attribute, value, name))

@@ -81,6 +81,21 @@ def test_includefield_of_an_attribute_outside_the_index(catalogue: tuple[Service
     assert study["00280030"]["Value"] == [0.7, 0.7]
 
 
+def test_an_empty_key_outside_the_index_is_returned_and_a_value_for_it_is_400(
+    catalogue: tuple[ServiceProcess, dict[str, str]],
+) -> None:
+    """`SliceThickness=` is universal matching (PS3.4 C.2.2.2.3): nothing to match, the attribute to return."""
+    server, uids = catalogue
+    url = f"{server.url}/pacs/studies"
+    for universal in ("", "*"):
+        answer = httpx.get(url, params={"StudyInstanceUID": uids["S1"], "SliceThickness": universal, "00280030": ""})
+        assert answer.status_code == 200, answer.text
+        (study,) = answer.json()
+        assert (study["00180050"]["Value"], study["00280030"]["Value"]) == ([1.25], [0.7, 0.7])
+    refused = httpx.get(url, params={"SliceThickness": "1.25"})
+    assert refused.status_code == 400 and "SliceThickness" in refused.json()["error"]
+
+
 def test_series_and_instances_of_a_study(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
     server, uids = catalogue
     client = DICOMwebClient(f"{server.url}/pacs")
