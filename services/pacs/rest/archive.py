@@ -4,8 +4,8 @@
     GET /studies/{id}/archive
     GET /series/{id}/archive
 
-Entries follow Orthanc's layout, `<PatientID PatientName>/<StudyDescription>/
-<Modality SeriesDescription>/<Modality><index>.dcm`, each folder name reduced
+Entries follow Orthanc's layout, `<PatientID PatientName>/<AccessionNumber
+StudyDescription>/<Modality SeriesDescription>/<Modality><index>.dcm`, each folder name reduced
 to letters, digits, spaces, `-` and `_` (never `.` or `/`, so no entry can
 climb out of the folder it is extracted into) and made unique among its
 siblings. Nothing of the request goes into a name.
@@ -59,7 +59,7 @@ def entry_names(files: list[ArchiveFile]) -> Iterator[str]:
     counts: dict[str, int] = {}
     for f in files:
         patient = folders.name("", f.patient, _safe(f"{f.patient_id} {f.patient_name}", "Patient"))
-        study = folders.name(patient, f.study, _safe(f.study_description, "Study"))
+        study = folders.name(patient, f.study, _safe(f"{f.accession_number} {f.study_description}", "Study"))
         modality = _safe(f.modality, "OT")
         series = folders.name(study, f.series, _safe(f"{f.modality} {f.series_description}", modality))
         index = counts.get(series, 0)

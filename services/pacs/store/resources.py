@@ -237,6 +237,7 @@ class ArchiveFile:
     series: str
     modality: str
     series_description: str
+    accession_number: str = ""
 
 
 async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
@@ -247,7 +248,8 @@ async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
     """
     rows = await Instance.raw(
         "SELECT i.path, i.file_size, p.public_id AS patient, p.patient_id, p.patient_name, t.public_id AS study,"
-        " t.description AS study_description, s.public_id AS series, s.modality, s.description AS series_description"
+        " t.description AS study_description, t.accession_number, s.public_id AS series, s.modality,"
+        " s.description AS series_description"
         f" FROM {LEVEL_FROM[Level.INSTANCE]} WHERE {LEVEL_ALIAS[level]}.public_id = {{}}"
         " ORDER BY t.id, s.series_number, s.id, i.instance_number, i.id",
         public_id,
@@ -259,6 +261,7 @@ async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
             path=r["path"], size=r["file_size"], patient=r["patient"], patient_id=r["patient_id"],
             patient_name=r["patient_name"], study=r["study"], study_description=r["study_description"],
             series=r["series"], modality=r["modality"], series_description=r["series_description"],
+            accession_number=r["accession_number"],
         )
         for r in rows
     ]

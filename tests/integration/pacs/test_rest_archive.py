@@ -63,6 +63,15 @@ def test_entry_names_are_safe_and_follow_the_hierarchy(http: httpx.Client, study
     assert len(list(tmp_path.rglob("*.dcm"))) == len(study)
 
 
+def test_study_folders_are_named_as_orthanc_names_them(http: httpx.Client) -> None:
+    """Orthanc's study folder is `<AccessionNumber> <StudyDescription>` (its ArchiveJob)."""
+    series = list(make_series(1, accession_number="ACC42", study_description="Head CT"))
+    (answer, _), = upload_all(http, series).values()
+    with archive(http, f"/studies/{answer['ParentStudy']}/archive") as zipped:
+        (name,) = zipped.namelist()
+    assert PurePosixPath(name).parts[1] == "ACC42 Head CT"
+
+
 def test_series_archive_holds_only_that_series(http: httpx.Client, study: dict[str, Any]) -> None:
     mr = [(answer, data) for answer, data in study.values() if b"MR series" in data]
     with archive(http, f"/series/{mr[0][0]['ParentSeries']}/archive") as zipped:
