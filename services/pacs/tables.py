@@ -49,6 +49,12 @@ class Study(Table, tablename="studies"):
     referring_physician = Text(default="")
     referring_physician_key = Text(default="")
     study_id = Text(default="")
+    # The patient as this study's instances name it: studies that share a PatientID (an empty one, in
+    # anonymised data) may name different people, and a study-level search matches and returns its own.
+    patient_name = Text(default="")
+    patient_name_key = Text(default="", help_text="folded name words for fuzzy matching, space-delimited")
+    patient_birth_date = Varchar(length=8, default="")
+    patient_sex = Varchar(length=16, default="")
     modalities = Text(default="", help_text="ModalitiesInStudy, backslash-delimited with a backslash at each end")
     num_series = Integer(default=0)
     num_instances = Integer(default=0)

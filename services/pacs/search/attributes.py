@@ -8,14 +8,14 @@ are listed per level in `DEFAULT_FIELDS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag, tag_for_keyword
 
 from pacsbox.pacs.store.ids import Level
 
-__all__ = ["ATTRIBUTES", "Attribute", "DEFAULT_FIELDS", "LEVEL_DEPTH", "Field", "attribute_for", "parse_field"]
+__all__ = ["ATTRIBUTES", "Attribute", "DEFAULT_FIELDS", "LEVEL_DEPTH", "Field", "at_level", "attribute_for", "parse_field"]
 
 LEVEL_DEPTH = {Level.PATIENT: 0, Level.STUDY: 1, Level.SERIES: 2, Level.INSTANCE: 3}
 
@@ -80,6 +80,25 @@ ATTRIBUTES: dict[int, Attribute] = {
 }
 
 _BY_KEYWORD = {a.keyword: a for a in ATTRIBUTES.values()}
+
+_STUDY_COPIES: dict[int, Attribute] = {
+    a.tag: replace(a, column=column, fuzzy_column=fuzzy)
+    for a, column, fuzzy in (
+        (_BY_KEYWORD["PatientName"], "t.patient_name", "t.patient_name_key"),
+        (_BY_KEYWORD["PatientBirthDate"], "t.patient_birth_date", ""),
+        (_BY_KEYWORD["PatientSex"], "t.patient_sex", ""),
+    )
+}
+"""Patient attributes as each study holds them. Studies that share a PatientID (an empty one, in
+anonymised data) may name different people: a query at study level or below matches and returns
+the study's own, as its instances give them; a patient-level query, the patient's latest."""
+
+
+def at_level(attribute: Attribute, level: Level) -> Attribute:
+    """The attribute as a query at `level` matches and returns it (the study's copy of a patient attribute)."""
+    if level is Level.PATIENT:
+        return attribute
+    return _STUDY_COPIES.get(attribute.tag, attribute)
 
 
 def attribute_for(name: str) -> Attribute | None:

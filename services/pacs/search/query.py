@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pacsbox.core.errors import BadRequest
-from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute
+from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH, Attribute, at_level
 from pacsbox.pacs.search.matching import condition_for
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import LEVEL_ALIAS as _ALIAS
@@ -75,7 +75,7 @@ def _attributes_for(level: Level, tags: Iterable[int]) -> list[Attribute]:
     for tag in tags:
         attribute = ATTRIBUTES.get(tag)
         if attribute and LEVEL_DEPTH[attribute.level] <= depth:
-            chosen.append(attribute)
+            chosen.append(at_level(attribute, level))
     return chosen
 
 
@@ -106,7 +106,10 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
                 f"{item.name or item.attribute.keyword} is a {item.attribute.level.value} attribute;"
                 f" it cannot be matched at {query.level.value} level"
             )
-        condition = condition_for(item.attribute, item.value, name=item.name, fuzzy=query.fuzzy, case_sensitive=query.case_sensitive)
+        condition = condition_for(
+            at_level(item.attribute, query.level), item.value,
+            name=item.name, fuzzy=query.fuzzy, case_sensitive=query.case_sensitive,
+        )
         if condition is not None:
             conditions.append(f"({condition.sql})")
             args.extend(condition.args)

@@ -91,9 +91,10 @@ def _patient_values(p: ParsedInstance) -> tuple[Any, ...]:
 
 
 def _study_values(p: ParsedInstance) -> tuple[Any, ...]:
+    """The study's columns, the patient's name, folded name, birth date and sex among them (its own copy)."""
     return (
         p.study_date, p.study_time, p.accession_number, p.study_description,
-        p.referring_physician, fold_person_name(p.referring_physician), p.study_id,
+        p.referring_physician, fold_person_name(p.referring_physician), p.study_id, *_patient_values(p)[1:],
     )
 
 
@@ -105,6 +106,12 @@ _PATIENT_COLUMNS = ("patient_id", "patient_name", "patient_name_key", "birth_dat
 _STUDY_COLUMNS = (
     "study_date", "study_time", "accession_number", "description",
     "referring_physician", "referring_physician_key", "study_id",
+    "patient_name", "patient_name_key", "patient_birth_date", "patient_sex",
+)
+_INSERT_STUDY = (
+    f"INSERT INTO studies (public_id, patient, study_uid, {', '.join(_STUDY_COLUMNS)}, modalities, num_series,"
+    f" num_instances, last_update) VALUES ({', '.join(['{}'] * (3 + len(_STUDY_COLUMNS)))}, '', 0, 1, {{}})"
+    " ON CONFLICT (study_uid) DO NOTHING RETURNING id"
 )
 _SERIES_COLUMNS = ("modality", "series_number", "description", "series_date", "series_time", "body_part")
 
@@ -146,11 +153,7 @@ def _study(
     )
     if row is None:
         row = yield from _one(
-            "INSERT INTO studies (public_id, patient, study_uid, study_date, study_time, accession_number,"
-            " description, referring_physician, referring_physician_key, study_id, modalities, num_series,"
-            " num_instances, last_update) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, '', 0, 1, {})"
-            " ON CONFLICT (study_uid) DO NOTHING RETURNING id",
-            p.ids.study, patient, p.study_uid, *values, now,
+            _INSERT_STUDY, p.ids.study, patient, p.study_uid, *values, now,
         )
         if row is None:
             return (yield from _study(p, patient, now, changes))

@@ -13,7 +13,7 @@ from dicomweb_client.api import DICOMwebClient
 from pydicom.uid import generate_uid
 
 from tests.conftest import start_pacs
-from tests.support.dicom import TEST_FILES, make_series
+from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
 from tests.support.dicomweb import renamed, store
 from tests.support.servers import ServiceProcess
 
@@ -174,3 +174,30 @@ def test_pre_3_0_dates_and_times_are_indexed_as_dicom_3_values(pacs_http: httpx.
     assert (study["00080020"]["Value"], study["00080030"]["Value"]) == (["19970424"], ["140438"])
     in_range = {"StudyInstanceUID": stored.study, "StudyDate": "19970101-19971231", "StudyTime": "1400-1405"}
     assert len(pacs_http.get("/pacs/studies", params=in_range).json()) == 1
+
+
+def test_studies_sharing_a_patient_id_keep_their_own_patient_details(pacs_http: httpx.Client) -> None:
+    """Anonymised data often reuses one PatientID (or none) for different people: each study is found by,
+    and shows, the name, sex and birth date its own instances give."""
+    patient_id = f"SHARED-{generate_uid()[-12:]}"
+    people = {"Shared^Anna": ("F", "19800101"), "Shared^Bert": ("M", "19700101")}
+    studies = {}
+    for name, (sex, birth_date) in people.items():  # Bert is stored last: the patient's latest details are his
+        (ds,) = make_series(1, patient_name=name, patient_id=patient_id)
+        ds.PatientSex, ds.PatientBirthDate = sex, birth_date
+        studies[name] = store(pacs_http, dataset_bytes(ds)).study
+
+    fields = {"PatientID": patient_id, "includefield": "PatientSex,PatientBirthDate"}
+    answer = pacs_http.get("/pacs/studies", params=fields).json()
+    shown = {item["0020000D"]["Value"][0]: (item["00100010"]["Value"][0]["Alphabetic"], item["00100040"]["Value"][0],
+                                            item["00100030"]["Value"][0]) for item in answer}
+    assert shown == {studies[name]: (name, *people[name]) for name in people}
+
+    def found(**params: str) -> set[str]:
+        return {item["0020000D"]["Value"][0] for item in pacs_http.get("/pacs/studies", params=params).json()}
+
+    assert found(PatientID=patient_id, PatientName="Shared^Anna") == {studies["Shared^Anna"]}
+    assert found(PatientID=patient_id, PatientName="anna", fuzzymatching="true") == {studies["Shared^Anna"]}
+    assert found(PatientID=patient_id, PatientSex="F") == {studies["Shared^Anna"]}
+    series = pacs_http.get("/pacs/series", params={"PatientID": patient_id, "PatientName": "Shared^Bert"}).json()
+    assert {item["0020000D"]["Value"][0] for item in series} == {studies["Shared^Bert"]}
