@@ -119,6 +119,9 @@ class StorageSettings:
     """Parsed file headers kept in memory (about 20-100 kB each), so frames and renderings skip re-parsing; 0: none."""
     decoded_frame_cache_size: int = setting("DECODED_FRAME_CACHE_SIZE", 64 * 1024**2)
     """Bytes of decoded compressed frames kept, so rendering a frame again skips its decoding; 0: none."""
+    stable_age: int = setting("STABLE_AGE", 60)
+    """Seconds without a new instance after which a series, its study and patient are stable (Orthanc's
+    StableAge): `StableSeries`, `StableStudy`, `StablePatient` in `/changes`, `IsStable` in the REST API."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pacsbox.pacs.jobs import JobRunner
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.rest import REST_ROUTES
 from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.stability import watch_stability
 from pacsbox.pacs.tables import Patient
 
 __all__ = ["create_app"]
@@ -52,9 +53,12 @@ def create_app(settings: Settings) -> Litestar:
             await store.reconcile()
             await jobs.recover()
             listener.start(asyncio.get_running_loop())
+            stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
             try:
                 yield
             finally:
+                stability.cancel()
+                await asyncio.gather(stability, return_exceptions=True)
                 await jobs.stop()
                 await asyncio.to_thread(listener.stop)
                 await store.settle()

@@ -59,6 +59,7 @@ class Study(Table, tablename="studies"):
     num_series = Integer(default=0)
     num_instances = Integer(default=0)
     last_update = Timestamptz(default=TimestamptzNow())
+    stable = Boolean(default=False, index=True, help_text="no new instance for PACSBOX_STABLE_AGE seconds")
 
 
 class Series(Table, tablename="series"):
@@ -74,6 +75,7 @@ class Series(Table, tablename="series"):
     body_part = Text(default="")
     num_instances = Integer(default=0)
     last_update = Timestamptz(default=TimestamptzNow())
+    stable = Boolean(default=False, index=True, help_text="no new instance for PACSBOX_STABLE_AGE seconds")
 
 
 class Instance(Table, tablename="instances"):

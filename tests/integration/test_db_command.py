@@ -73,13 +73,13 @@ def test_unreachable_postgres_is_2(tmp_path: Path) -> None:
     assert "cannot connect" in result.stdout + result.stderr
 
 
-def test_upgrade_gives_studies_indexed_before_their_patients_details(tmp_path: Path) -> None:
-    """A study indexed before studies kept their own patient details gets its patient's on `db upgrade`,
-    so a study-level search by name still finds it."""
+def test_upgrade_brings_studies_indexed_before_up_to_date(tmp_path: Path) -> None:
+    """Studies indexed by an earlier schema get their patient's details (a study-level search by name still
+    finds them) and count as stable (no flood of Stable* changes after the upgrade)."""
     env = {"PACSBOX_DATABASE_URL": ""}
     assert pacsbox_db(tmp_path, env, "create").returncode == 0
     database = tmp_path / "data" / "pacs.sqlite"
-    with sqlite3.connect(database) as connection:  # as the earlier schema left it: the study's copy empty
+    with sqlite3.connect(database) as connection:  # rows as the earlier schema left them
         connection.execute(
             "INSERT INTO patients (public_id, patient_id, patient_name, patient_name_key, birth_date, sex, last_update)"
             " VALUES ('p1', 'PID1', 'Earlier^Eve', 'earlier eve', '19600101', 'F', '2026-01-01')"
@@ -88,13 +88,21 @@ def test_upgrade_gives_studies_indexed_before_their_patients_details(tmp_path: P
             "INSERT INTO studies (public_id, patient, study_uid, last_update)"
             " VALUES ('t1', (SELECT id FROM patients WHERE public_id = 'p1'), '1.2.3', '2026-01-01')"
         )
-        connection.execute("DELETE FROM migration WHERE app_name = 'pacs' AND name = '2026-12-04T21:45:01:000000'")
+        connection.execute(
+            "INSERT INTO series (public_id, study, series_uid, last_update)"
+            " VALUES ('s1', (SELECT id FROM studies WHERE public_id = 't1'), '1.2.3.4', '2026-01-01')"
+        )
+        connection.execute(
+            "DELETE FROM migration WHERE app_name = 'pacs'"
+            " AND name IN ('2026-12-04T21:45:01:000000', '2026-12-04T22:00:01:000000')"
+        )
     connection.close()
     upgraded = pacsbox_db(tmp_path, env, "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     with sqlite3.connect(database) as connection:
-        row = connection.execute(
-            "SELECT patient_name, patient_name_key, patient_birth_date, patient_sex FROM studies WHERE public_id = 't1'"
+        study = connection.execute(
+            "SELECT patient_name, patient_name_key, patient_birth_date, patient_sex, stable FROM studies"
         ).fetchone()
+        series_stable = connection.execute("SELECT stable FROM series").fetchone()[0]
     connection.close()
-    assert row == ("Earlier^Eve", "earlier eve", "19600101", "F")
+    assert study == ("Earlier^Eve", "earlier eve", "19600101", "F", 1) and series_stable == 1

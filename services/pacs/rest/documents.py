@@ -4,8 +4,8 @@ MainDicomTags are Orthanc's default main tags of each level. Indexed values
 come from the index (what searches match), the others from the DICOM JSON
 stored at ingest for the instance (or, above it, the first instance). A tag
 absent from the stored dataset is absent from MainDicomTags, as in Orthanc.
-Resources are always stable: pacsbox indexes an instance completely before it
-answers its store.
+`IsStable` turns true once no instance arrived for `PACSBOX_STABLE_AGE`
+seconds (`store.stability`).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _document(level: Level, row: ResourceRow, match: Match) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ID": row.public_id,
         "Type": level.value,
-        "IsStable": True,
+        "IsStable": row.stable,
         "LastUpdate": orthanc_date(row),
         "Labels": [],
         "MainDicomTags": tag_values(match, MAIN_TAGS[level]),

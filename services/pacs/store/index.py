@@ -30,7 +30,7 @@ from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.parse import ParsedInstance, fold_person_name
 from pacsbox.pacs.tables import Instance, Patient
 
-__all__ = ["IndexStatus", "Origin", "delete_resource", "index_instance", "stored_instance"]
+__all__ = ["IndexStatus", "Origin", "announce_stable", "delete_resource", "index_instance", "stored_instance"]
 
 Steps = Generator[Sql, Any, Any]
 
@@ -147,7 +147,7 @@ def _study(
     """
     values = _study_values(p)
     row = yield from _one(
-        "UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE study_uid = {}"
+        "UPDATE studies SET num_instances = num_instances + 1, last_update = {}, stable = FALSE WHERE study_uid = {}"
         f" RETURNING id, modalities, {', '.join(_STUDY_COLUMNS)}",
         now, p.study_uid,
     )
@@ -183,7 +183,7 @@ def _series(
     were read under the study's lock), or brought up to date."""
     values = _series_values(p)
     row = yield from _one(
-        "UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE series_uid = {}"
+        "UPDATE series SET num_instances = num_instances + 1, last_update = {}, stable = FALSE WHERE series_uid = {}"
         f" RETURNING id, {', '.join(_SERIES_COLUMNS)}",
         now, p.series_uid,
     )
@@ -339,3 +339,53 @@ async def delete_resource(level: Level, public_id: str) -> list[str]:
         NotFound: no such resource.
     """
     return await run_write(Patient._meta.db, lambda: _delete_rows(level, public_id, _now()))
+
+
+_UNSTABLE_BEFORE = (
+    "SELECT 1 AS x FROM studies WHERE stable = FALSE AND last_update < {}"
+    " UNION ALL SELECT 1 AS x FROM series WHERE stable = FALSE AND last_update < {} LIMIT 1"
+)
+
+
+def _stable_steps(cutoff: datetime.datetime, now: datetime.datetime) -> Generator[Sql, Any, int]:
+    studies = yield Sql(
+        "UPDATE studies SET stable = TRUE WHERE stable = FALSE AND last_update < {} RETURNING id, public_id, patient",
+        (cutoff,),
+    )
+    series = yield Sql(
+        "UPDATE series SET stable = TRUE WHERE stable = FALSE AND last_update < {} RETURNING id, public_id", (cutoff,)
+    )
+    patients: list[dict[str, Any]] = []
+    if studies:  # a patient is stable once its last unstable study is
+        keys = sorted({row["patient"] for row in studies})
+        patients = yield Sql(
+            f"SELECT id, public_id FROM patients p WHERE id IN ({', '.join('{}' for _ in keys)})"
+            " AND NOT EXISTS (SELECT 1 FROM studies t WHERE t.patient = p.id AND t.stable = FALSE)",
+            tuple(keys),
+        )
+    changes: list[Change] = [
+        (kind, level, row["public_id"])
+        for kind, level, rows in (
+            ("StableSeries", Level.SERIES, series), ("StableStudy", Level.STUDY, studies),
+            ("StablePatient", Level.PATIENT, patients),
+        )
+        for row in sorted(rows, key=lambda row: row["id"])
+    ]
+    if changes:
+        yield from _changes(changes, now)
+    return len(changes)
+
+
+async def announce_stable(age: float) -> int:
+    """Mark stable the studies and series that received no instance for `age` seconds, and the patients
+    whose studies all are, each with its `StableSeries`, `StableStudy` or `StablePatient` change, as
+    Orthanc announces them after its StableAge; returns how many were announced.
+
+    A new instance makes its series and study unstable again (`_study`, `_series`).
+    """
+    now = _now()
+    cutoff = now - datetime.timedelta(seconds=age)
+    if not await Instance.raw(_UNSTABLE_BEFORE, cutoff, cutoff):  # the usual answer: a read, no write job
+        return 0
+    return int(await run_write(Patient._meta.db, lambda: _stable_steps(cutoff, now)))
+

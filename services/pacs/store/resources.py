@@ -50,6 +50,12 @@ _CHILD = {Level.PATIENT: ("studies", "patient", "c.id"), Level.STUDY: ("series",
           Level.SERIES: ("instances", "series", "c.instance_number, c.id")}
 _INSTANCE_COLUMNS = ", r.file_size AS file_size, r.path AS path, r.instance_number AS instance_number"
 _UPDATED = {Level.INSTANCE: "r.received_at"}
+_STABLE = {
+    Level.PATIENT: "NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient = r.id AND x.stable = FALSE)",
+    Level.STUDY: "r.stable",
+    Level.SERIES: "r.stable",
+}
+"""Whether a resource is stable (`index.announce_stable`); an instance always is."""
 
 
 def timestamp(value: datetime.datetime | str) -> datetime.datetime:
@@ -70,6 +76,8 @@ class ResourceRow:
     path: str = ""
     """Instance file path relative to the storage folder."""
     instance_number: int | None = None
+    stable: bool = True
+    """No instance arrived for it for `PACSBOX_STABLE_AGE` seconds (an instance always is)."""
 
 
 async def list_resource_ids(level: Level, *, offset: int = 0, limit: int | None = None) -> list[str]:
@@ -96,6 +104,7 @@ async def read_resource_rows(level: Level, public_ids: list[str]) -> dict[str, R
     if not public_ids:
         return {}
     columns = f"r.id AS id, r.public_id AS public_id, {_UPDATED.get(level, 'r.last_update')} AS updated"
+    columns += f", {_STABLE.get(level, 'TRUE')} AS stable"
     joins = ""
     if level in _PARENT:
         table, column = _PARENT[level]
@@ -127,6 +136,7 @@ async def read_resource_rows(level: Level, public_ids: list[str]) -> dict[str, R
             file_size=row.get("file_size") or 0,
             path=row.get("path") or "",
             instance_number=row.get("instance_number"),
+            stable=bool(row["stable"]),
         )
         for row in rows
     }

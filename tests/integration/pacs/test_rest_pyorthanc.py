@@ -31,7 +31,7 @@ def test_pyorthanc_finds_reads_downloads_and_deletes(pacs: ServiceProcess, tmp_p
     assert study.description == "Pyorthanc study"
     assert study.patient_information["PatientName"] == name
     assert study.parent_patient.name == name
-    assert study.is_stable and isinstance(study.last_update, datetime.datetime)
+    assert not study.is_stable and isinstance(study.last_update, datetime.datetime)  # stored just now
 
     (series,) = study.series
     assert series.modality == "CT" and series.series_number == 1
