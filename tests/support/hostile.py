@@ -53,6 +53,12 @@ def element_length_past_end(where: str) -> bytes:
     return bytes(data)
 
 
+def cut_inside_pixel_data_header(kept: int) -> bytes:
+    """A file cut `kept` bytes (1 to 7) into its Pixel Data element's header: everything before it intact."""
+    data = dataset_bytes(_instance())
+    return data[: data.rindex(b"\xe0\x7f\x10\x00OW") + kept]
+
+
 def huge_pixel_claims(rows: int, columns: int, frames: int, samples: int, bits: int) -> bytes:
     """An instance whose Image Pixel attributes claim far more than the few bytes of pixel data it holds."""
     ds = _instance()

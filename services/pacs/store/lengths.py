@@ -5,7 +5,9 @@ element's length, runs past the end without complaint: it reads what is
 there. A reader downstream that trusts the declared lengths (another PACS, a
 viewer, an older toolkit) would read out of bounds, the meta-header class of
 DICOM parser advisories. So pacsbox checks every length of the meta header
-and of the dataset's top level against the file's size before it stores one.
+and of the dataset's top level against the file's size before it stores one,
+and refuses a file that ends inside an element header (cut short, pydicom
+would store it without that element: an image without its pixel data).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pacsbox.core.errors import InvalidDicom
 __all__ = ["check_lengths"]
 
 _UNDEFINED = 0xFFFFFFFF
+_ELEMENT_HEADER = 8
+"""The shortest element header (tag and length, PS3.5 7.1): fewer bytes after the last element are what is
+left of a cut one, which pydicom skips without a word."""
 _META_START = 128 + 4
 """File Meta Information starts after the preamble and `DICM`; its first element is the group length."""
 _GROUP_LENGTH = b"\x02\x00\x00\x00UL"
@@ -70,12 +75,20 @@ def check_lengths(stream: BinaryIO, size: int, dataset: Dataset | None, *, meta:
     elif dataset is not None:
         encoding = dataset.original_encoding
         implicit, little = bool(encoding[0]), encoding[1] is not False
+    last: tuple[int, int] = (-1, 0)
     for tag in dataset.keys() if dataset is not None else ():
         element = dataset.get_item(tag, keep_deferred=True)  # a deferred value stays unread
         span = _value_span(stream, element, implicit, little)
+        if span is not None and span[0] > last[0]:
+            last = span
         if span is None or span[1] == _UNDEFINED or span[0] + span[1] <= size:
             continue
         raise InvalidDicom(
             f"element ({element.tag.group:04X},{element.tag.element:04X}) declares {span[1]} bytes at "
             f"offset {span[0]}, past the end of the file ({size} bytes)"
+        )
+    if not meta and last[1] != _UNDEFINED and 0 < size - (last[0] + last[1]) < _ELEMENT_HEADER:
+        raise InvalidDicom(
+            f"the file ends {size - (last[0] + last[1])} bytes into an element header, after offset"
+            f" {last[0] + last[1]}: it was cut short (a truncated upload or copy)"
         )

@@ -27,6 +27,7 @@ from tests.conftest import start_pacs
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.dicomweb import Stored, multipart_parts, store
 from tests.support.hostile import (
+    cut_inside_pixel_data_header,
     element_length_past_end,
     group_length_past_end,
     huge_pixel_claims,
@@ -51,6 +52,16 @@ def _stow(client: httpx.Client, *files: bytes) -> httpx.Response:
 
 def _stored_files(server: ServiceProcess) -> set[Path]:
     return set((server.data_dir / "storage").rglob("*.dcm"))
+
+
+@pytest.mark.parametrize("kept", [1, 4, 7])
+def test_a_file_cut_inside_an_element_header_is_refused(pacs: ServiceProcess, http: httpx.Client, kept: int) -> None:
+    """pydicom reads such a file without the cut element: stored, it would be an image without pixel data."""
+    before = _stored_files(pacs)
+    answer = http.post("/instances", content=cut_inside_pixel_data_header(kept))
+    assert answer.status_code == 400 and "cut short" in answer.json()["error"]
+    assert _stow(http, cut_inside_pixel_data_header(kept)).status_code == 409
+    assert _stored_files(pacs) == before
 
 
 @pytest.mark.parametrize(
