@@ -28,12 +28,31 @@ _PIXEL_TAGS = {0x7FE00008: "OF", 0x7FE00009: "OD", 0x7FE00010: "OW"}
 _BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 
 
+def _without_empty_values(attribute: dict[str, Any]) -> dict[str, Any]:
+    """PS3.18 F.2.5: an empty attribute (an empty sequence too) has no "Value", an empty value among
+    several is null; pydicom writes `[]` and `""`. Sequence items are made so in place, at any depth."""
+    values = attribute.get("Value")
+    if values is None:
+        return attribute
+    if not values:
+        del attribute["Value"]
+    elif attribute.get("vr") == "SQ":
+        for item in values:
+            for member in item.values():
+                _without_empty_values(member)
+    elif "" in values:
+        attribute["Value"] = [None if value == "" else value for value in values]
+    return attribute
+
+
 def _element_json(element: DataElement, base: str) -> dict[str, Any]:
     def bulk(elem: DataElement) -> str:
         return f"{base}{elem.tag:08X}"
 
     try:
-        return element.to_json_dict(bulk_data_element_handler=bulk, bulk_data_threshold=BULK_THRESHOLD)
+        return _without_empty_values(
+            element.to_json_dict(bulk_data_element_handler=bulk, bulk_data_threshold=BULK_THRESHOLD)
+        )
     except Exception as error:  # one unreadable value must not lose the whole header
         log.debug("attribute %08X not representable in JSON: %s", element.tag, error)
         return {"vr": element.VR}

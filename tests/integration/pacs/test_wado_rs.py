@@ -116,6 +116,24 @@ def test_metadata_at_every_level_has_what_ohif_reads(
     assert answer.json() == [one]
 
 
+def test_empty_values_in_metadata_follow_the_dicom_json_model(client: DICOMwebClient, http: httpx.Client) -> None:
+    """PS3.18 F.2.5: an empty attribute, an empty sequence too, has no "Value"; an empty value among several
+    is null; an empty sequence item is {}. The REST tags read the same stored JSON."""
+    (ds,) = make_series(1)
+    ds.ImageType = ["ORIGINAL", "", "AXIAL"]
+    ds.ReferencedStudySequence = pydicom.Sequence([])
+    item = pydicom.Dataset()
+    item.ReferencedSeriesSequence = pydicom.Sequence([])
+    ds.SourceImageSequence = pydicom.Sequence([item, pydicom.Dataset()])
+    stored = store(http, dataset_bytes(ds))
+    metadata = client.retrieve_instance_metadata(stored.study, stored.series, stored.sop)
+    assert metadata["00080008"] == {"vr": "CS", "Value": ["ORIGINAL", None, "AXIAL"]}
+    assert metadata["00081110"] == {"vr": "SQ"}
+    assert metadata["00082112"] == {"vr": "SQ", "Value": [{"00081115": {"vr": "SQ"}}, {}]}
+    instance = http.post("/tools/lookup", content=stored.sop).json()[0]["ID"]
+    assert http.get(f"/instances/{instance}/simplified-tags").json()["ImageType"] == "ORIGINAL\\\\AXIAL"  # three values, the middle one empty
+
+
 def test_bulkdata_uri_answers_the_raw_value_or_one_part(
     pacs: ServiceProcess, client: DICOMwebClient, http: httpx.Client, series: list[Stored]
 ) -> None:
