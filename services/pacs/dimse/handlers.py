@@ -29,7 +29,7 @@ from pacsbox.core.settings import Settings
 from pacsbox.pacs.dimse.access import control_association
 from pacsbox.pacs.dimse.ae import client_ssl_context
 from pacsbox.pacs.dimse.bridge import LoopBridge
-from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier
+from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier, retrieve_query
 from pacsbox.pacs.dimse.outgoing import accepted_syntaxes, outgoing_contexts, outgoing_dataset
 from pacsbox.pacs.dimse.remotes import remote_by_aet
 from pacsbox.pacs.search import ATTRIBUTES, search
@@ -137,7 +137,7 @@ def _wait_until_sent(assoc: Association, timeout: float = 1.0) -> None:
 
 def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
     """The stored instances a C-MOVE or C-GET identifier names, found with the C-FIND matcher."""
-    query, _ = parse_identifier(event.identifier, scp.settings.limits.search_max_results)
+    query = retrieve_query(event.identifier, scp.settings.limits.search_max_results)
 
     async def find() -> list[StoredInstance]:
         matches = await search(query, ())

@@ -155,3 +155,29 @@ def test_move_with_a_bad_level_fails_cleanly(scp: DicomPacs, study: list[Dataset
                    "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
     assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
     assert list(storescp.iterdir()) == []
+
+
+def test_find_matches_modalities_in_study(scp: DicomPacs, tmp_path: Path) -> None:
+    """ModalitiesInStudy=MR finds the studies holding an MR series, as QIDO-RS and Orthanc do, not every study."""
+    ct = list(make_series(1, patient_name="Modalities^Filter", modality="CT"))
+    mr = list(make_series(1, patient_name="Modalities^Filter", modality="MR"))
+    files = write_files(ct + mr, tmp_path)
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Modalities^Filter", "ModalitiesInStudy=MR",
+                     "StudyInstanceUID")
+    [answer] = responses(result)
+    assert mr[0].StudyInstanceUID in answer
+
+
+@pytest.mark.parametrize("tool", ["movescu", "getscu"])
+@pytest.mark.parametrize("unique", ["", "*", "1.2.3*"])
+def test_retrieve_without_a_unique_key_sends_nothing(
+    scp: DicomPacs, study: list[Dataset], storescp: Path, tmp_path: Path, tool: str, unique: str
+) -> None:
+    """A C-MOVE or C-GET naming no study (universal or wildcard StudyInstanceUID) is refused with 0xA900,
+    instead of sending every matching study (PS3.4 C.4.2.1.4.1)."""
+    destination = ("-aem", "STORESCP") if tool == "movescu" else ("-od", tmp_path)
+    result = dcmtk(tool, "-S", "-aec", "PACSBOX", *destination, "-k", "QueryRetrieveLevel=STUDY",
+                   "-k", "PatientName=Query^Retrieve", "-k", f"StudyInstanceUID={unique}", "127.0.0.1", scp.dicom_port)
+    assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
+    assert list(storescp.iterdir()) == [] and sop_uids(tmp_path) == set()
