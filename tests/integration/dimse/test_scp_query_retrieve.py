@@ -50,6 +50,14 @@ def test_find_patient_level_patient_root(scp: DicomPacs, study: list[Dataset]) -
     assert "Query^Retrieve" in answer and re.search(r"\(0020,1200\) IS \[1 ?\]", answer)
 
 
+def test_find_patient_level_counts_series_and_instances(scp: DicomPacs, study: list[Dataset]) -> None:
+    """NumberOfPatientRelatedSeries and -Instances are answered (PS3.4 C.6.1.1.2), as Orthanc does, not left empty."""
+    result = findscu(scp, "-P", "QueryRetrieveLevel=PATIENT", f"PatientID={study[0].PatientID}",
+                     "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances")
+    [answer] = responses(result)
+    assert re.search(r"\(0020,1202\) IS \[2 ?\]", answer) and re.search(r"\(0020,1204\) IS \[5 ?\]", answer)
+
+
 def test_find_study_level_by_name_wildcard_and_accession(scp: DicomPacs, study: list[Dataset]) -> None:
     result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Query^Retr*", "AccessionNumber=QR-1",
                      "StudyInstanceUID", "ModalitiesInStudy", "NumberOfStudyRelatedInstances")
