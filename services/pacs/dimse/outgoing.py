@@ -1,8 +1,8 @@
 """Instances on their way out (C-GET, C-MOVE, send jobs): each in a transfer syntax the peer accepted.
 
 The stored file goes as it is when the peer accepted its transfer syntax (or,
-for uncompressed data, any uncompressed one: pynetdicom re-encodes those).
-Otherwise it is decoded to Explicit VR Little Endian when the peer accepted an
+for uncompressed data, any uncompressed one of the same byte order: pynetdicom
+re-encodes those, but cannot swap bytes). Otherwise it is decoded to Explicit VR Little Endian when the peer accepted an
 uncompressed syntax, or encoded into the peer's compressed syntax when
 pydicom has an encoder for it (lossless only: RLE, JPEG-LS, JPEG 2000).
 """
@@ -57,8 +57,23 @@ def outgoing_contexts(stored: dict[str, list[str]], preferred: str = "") -> list
     for sop_class, syntaxes in stored.items():
         if preferred and preferred not in syntaxes:
             contexts.append(build_context(sop_class, [preferred]))
+        for syntax in dict.fromkeys(syntaxes):
+            if _only_as_stored(syntax):  # in a list the peer would pick another syntax, which pacsbox cannot produce
+                contexts.append(build_context(sop_class, [syntax]))
         contexts.append(build_context(sop_class, proposed_syntaxes(dict.fromkeys(syntaxes))))
     return contexts[:128]
+
+
+def _same_bytes(stored: str, target: str) -> bool:
+    """Whether a file stored in `stored` goes as it is in `target` (pynetdicom converts VR and deflation only)."""
+    if target == stored:
+        return True
+    return is_native(stored) and is_native(target) and UID(stored).is_little_endian == UID(target).is_little_endian
+
+
+def _only_as_stored(syntax: str) -> bool:
+    """Whether instances stored in `syntax` can be sent in no other (big endian; compressed without a decoder)."""
+    return not can_transcode(syntax) and not _same_bytes(syntax, str(ExplicitVRLittleEndian))
 
 
 def accepted_syntaxes(contexts: Iterable[PresentationContext]) -> dict[str, list[str]]:
@@ -89,7 +104,7 @@ def outgoing_dataset(instance: StoredInstance, accepted: Iterable[str], *, max_s
     stored = instance.transfer_syntax
     accepted = list(accepted)
     for target in accepted:
-        if target == stored or (is_native(stored) and is_native(target)):
+        if _same_bytes(stored, target):
             return pydicom.dcmread(instance.path)  # pynetdicom re-encodes between uncompressed syntaxes
         if target in _UNCOMPRESSED and can_transcode(stored):
             return _encoded(instance.path, target, max_size)
