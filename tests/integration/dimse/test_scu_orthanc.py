@@ -12,7 +12,7 @@ import httpx
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import ExplicitVRBigEndian, JPEGLSLossless, RLELossless
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, JPEGLSLossless, RLELossless
 
 from pacsbox.pacs.store.ids import orthanc_id
 from tests.integration.dimse.conftest import start_storescp
@@ -151,6 +151,22 @@ def test_send_decompresses_for_a_remote_taking_only_uncompressed(scp: DicomPacs,
     copy = pydicom.dcmread(received)
     assert not copy.file_meta.TransferSyntaxUID.is_compressed
     assert (copy.pixel_array == ds.pixel_array).all()
+
+
+def test_send_compressed_as_stored_to_orthanc(scp: DicomPacs, orthanc: OrthancProcess, tmp_path: Path) -> None:
+    """In one series, an RLE instance reaches Orthanc as RLE, as Orthanc's own send does, not decoded to
+    little endian, and an uncompressed one stays uncompressed, not encoded to RLE."""
+    ds, plain = make_series(2, patient_name="Send^AsStored")
+    [path] = write_files([ds], tmp_path / "plain")
+    compressed = tmp_path / "rle.dcm"
+    assert dcmtk("dcmcrle", path, compressed).returncode == 0
+    assert dcmtk("storescu", "-xr", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, compressed).returncode == 0
+    in_pacsbox(scp, [plain], tmp_path / "second")
+    job = run_job(scp, "/modalities/orthanc/store", {"Resources": [orthanc_id(ds.PatientID, ds.StudyInstanceUID)]})
+    assert job["State"] == "Success" and job["Content"]["Completed"] == 2, job
+    for sent, syntax in ((ds, RLELossless), (plain, ExplicitVRLittleEndian)):
+        instance_id = orthanc_id(sent.PatientID, sent.StudyInstanceUID, sent.SeriesInstanceUID, sent.SOPInstanceUID)
+        assert httpx.get(f"{orthanc.url}/instances/{instance_id}/metadata/TransferSyntax").text == str(syntax)
 
 
 def test_send_big_endian_instance_with_others_to_orthanc(scp: DicomPacs, orthanc: OrthancProcess, tmp_path: Path) -> None:
