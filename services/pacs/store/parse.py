@@ -126,6 +126,14 @@ def _text(ds: Dataset, keyword: str) -> str:
     return _value_text(value)
 
 
+_DOTTED_DATE = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})$")
+
+
+def _date(ds: Dataset, keyword: str) -> str:
+    """A DA value as the index holds it: YYYYMMDD, also from the `YYYY.MM.DD` form of ACR-NEMA (PS3.5 6.2)."""
+    return _DOTTED_DATE.sub(r"\1\2\3", _text(ds, keyword))[:8]
+
+
 def _number(ds: Dataset, keyword: str) -> int | None:
     text = _text(ds, keyword)
     try:
@@ -199,9 +207,9 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         transfer_syntax=transfer_syntax,
         patient_id=patient_id,
         patient_name=_text(ds, "PatientName"),
-        birth_date=_text(ds, "PatientBirthDate")[:8],
+        birth_date=_date(ds, "PatientBirthDate"),
         sex=_text(ds, "PatientSex")[:16],
-        study_date=_text(ds, "StudyDate")[:8],
+        study_date=_date(ds, "StudyDate"),
         study_time=_text(ds, "StudyTime")[:16],
         accession_number=_text(ds, "AccessionNumber"),
         study_description=_text(ds, "StudyDescription"),
@@ -210,7 +218,7 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         modality=_text(ds, "Modality")[:16],
         series_number=_number(ds, "SeriesNumber"),
         series_description=_text(ds, "SeriesDescription"),
-        series_date=_text(ds, "SeriesDate")[:8],
+        series_date=_date(ds, "SeriesDate"),
         series_time=_text(ds, "SeriesTime")[:16],
         body_part=_text(ds, "BodyPartExamined"),
         instance_number=_number(ds, "InstanceNumber"),

@@ -189,3 +189,16 @@ def test_retrieve_without_a_unique_key_sends_nothing(
                    "-k", "PatientName=Query^Retrieve", "-k", f"StudyInstanceUID={unique}", "127.0.0.1", scp.dicom_port)
     assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
     assert list(storescp.iterdir()) == [] and sop_uids(tmp_path) == set()
+
+
+def test_find_reads_dotted_acr_nema_dates(scp: DicomPacs, tmp_path: Path) -> None:
+    """A StudyDate written `1997.04.24` (the pre-3.0 form PS3.5 6.2 asks readers to accept) is matched by date
+    and range and answered as 19970424, not cut to `1997.04.`."""
+    [ds] = make_series(1, patient_name="Dotted^Date", study_date="1997.04.24")
+    files = write_files([ds], tmp_path)
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    for date in ("19970424", "19970101-19971231"):
+        result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Dotted^Date", f"StudyDate={date}",
+                         "StudyInstanceUID")
+        [answer] = responses(result)
+        assert ds.StudyInstanceUID in answer and "[19970424]" in answer
