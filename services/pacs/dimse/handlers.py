@@ -147,7 +147,8 @@ def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
 
 
 def _sub_operations(
-    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Callable[[str], list[str]], preferred: str = ""
+    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Callable[[str], list[str]],
+    preferred: str = "",
 ) -> Iterator[tuple[int, Dataset | None]]:
     """(pending, dataset) per instance in a syntax `accepted(sop_class)` allows (`preferred` first, else as stored);
     cancellation checked before each."""
@@ -157,7 +158,9 @@ def _sub_operations(
             yield CANCELLED, None
             return
         try:
-            dataset = outgoing_dataset(instance, accepted(instance.sop_class_uid), max_size=max_size, preferred=preferred)
+            dataset = outgoing_dataset(
+                instance, accepted(instance.sop_class_uid), max_size=max_size, preferred=preferred
+            )
         except (PacsboxError, OSError) as error:
             log.warning("cannot send %s: %s", instance.public_id, error)
             dataset = Dataset()  # without File Meta pynetdicom cannot send it: a failed sub-operation

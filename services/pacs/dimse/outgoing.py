@@ -2,9 +2,11 @@
 
 The stored file goes as it is when the peer accepted its transfer syntax (or,
 for uncompressed data, any uncompressed one of the same byte order: pynetdicom
-re-encodes those, but cannot swap bytes). Otherwise it is decoded to Explicit VR Little Endian when the peer accepted an
-uncompressed syntax, or encoded into the peer's compressed syntax when
-pydicom has an encoder for it (lossless only: RLE, JPEG-LS, JPEG 2000).
+re-encodes those, but cannot swap bytes). Otherwise it is decoded to Explicit
+VR Little Endian when the peer accepted an uncompressed syntax, or encoded
+into the peer's compressed syntax when pydicom has an encoder for it
+(lossless only: RLE, JPEG-LS, JPEG 2000). A remote's preferred syntax comes
+before sending as stored.
 """
 
 from __future__ import annotations
@@ -96,7 +98,9 @@ def _encoded(path: Path, target: str, max_size: int) -> Dataset:
     return ds
 
 
-def outgoing_dataset(instance: StoredInstance, accepted: Iterable[str], *, max_size: int, preferred: str = "") -> Dataset:
+def outgoing_dataset(
+    instance: StoredInstance, accepted: Iterable[str], *, max_size: int, preferred: str = ""
+) -> Dataset:
     """The instance as a dataset in one of the `accepted` transfer syntaxes: the `preferred` one, else as
     stored, else the first of the others that can be produced.
 
@@ -104,7 +108,11 @@ def outgoing_dataset(instance: StoredInstance, accepted: Iterable[str], *, max_s
         PixelDataError: no accepted syntax can be produced from the stored one.
     """
     stored = instance.transfer_syntax
-    accepted = sorted(accepted, key=lambda target: 0 if target == preferred else 1 if _same_bytes(stored, target) else 2)
+
+    def rank(target: str) -> int:
+        return 0 if target == preferred else 1 if _same_bytes(stored, target) else 2
+
+    accepted = sorted(accepted, key=rank)
     for target in accepted:
         if _same_bytes(stored, target):
             return pydicom.dcmread(instance.path)  # pynetdicom re-encodes between uncompressed syntaxes
