@@ -29,7 +29,7 @@ from pacsbox.core.settings import Settings
 from pacsbox.pacs.dimse.access import control_association
 from pacsbox.pacs.dimse.ae import client_ssl_context
 from pacsbox.pacs.dimse.bridge import LoopBridge
-from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier
+from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier, retrieve_query
 from pacsbox.pacs.dimse.outgoing import accepted_syntaxes, outgoing_contexts, outgoing_dataset
 from pacsbox.pacs.dimse.remotes import remote_by_aet
 from pacsbox.pacs.search import ATTRIBUTES, search
@@ -137,7 +137,7 @@ def _wait_until_sent(assoc: Association, timeout: float = 1.0) -> None:
 
 def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
     """The stored instances a C-MOVE or C-GET identifier names, found with the C-FIND matcher."""
-    query, _ = parse_identifier(event.identifier, scp.settings.limits.search_max_results)
+    query = retrieve_query(event.identifier, scp.settings.limits.search_max_results)
 
     async def find() -> list[StoredInstance]:
         matches = await search(query, ())
@@ -147,16 +147,20 @@ def _instances(event: evt.Event, scp: Scp) -> list[StoredInstance]:
 
 
 def _sub_operations(
-    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Callable[[str], list[str]]
+    event: evt.Event, scp: Scp, instances: list[StoredInstance], accepted: Callable[[str], list[str]],
+    preferred: str = "",
 ) -> Iterator[tuple[int, Dataset | None]]:
-    """(pending, dataset) per instance in a syntax `accepted(sop_class)` allows; cancellation checked before each."""
+    """(pending, dataset) per instance in a syntax `accepted(sop_class)` allows (`preferred` first, else as stored);
+    cancellation checked before each."""
     max_size = scp.settings.limits.max_pixel_data_size
     for instance in instances:
         if event.is_cancelled:
             yield CANCELLED, None
             return
         try:
-            dataset = outgoing_dataset(instance, accepted(instance.sop_class_uid), max_size=max_size)
+            dataset = outgoing_dataset(
+                instance, accepted(instance.sop_class_uid), max_size=max_size, preferred=preferred
+            )
         except (PacsboxError, OSError) as error:
             log.warning("cannot send %s: %s", instance.public_id, error)
             dataset = Dataset()  # without File Meta pynetdicom cannot send it: a failed sub-operation
@@ -222,7 +226,7 @@ def handle_move(event: evt.Event, scp: Scp) -> Iterator[Any]:
             accepted.update(_sub_association_contexts(event, destination))
         return accepted.get(sop_class, [])
 
-    yield from _sub_operations(event, scp, instances, lookup)
+    yield from _sub_operations(event, scp, instances, lookup, remote.transfer_syntax)
 
 
 def handlers(scp: Scp) -> list[tuple[Any, Any, list[Any]]]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydicom.datadict import dictionary_VR
+from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 
 from pacsbox.core.errors import BadRequest
-from pacsbox.pacs.search import ATTRIBUTES, Filter, Match, SearchQuery, dicom_json, parse_field
+from pacsbox.pacs.search import ATTRIBUTES, Attribute, Filter, Match, SearchQuery, dicom_json, parse_field
 from pacsbox.pacs.search.attributes import LEVEL_DEPTH
 from pacsbox.pacs.store.ids import Level
 
-__all__ = ["LEVELS", "identifier_dataset", "parse_identifier", "query_level", "request_identifier"]
+__all__ = ["LEVELS", "identifier_dataset", "parse_identifier", "query_level", "request_identifier", "retrieve_query"]
 
 LEVELS = {"PATIENT": Level.PATIENT, "STUDY": Level.STUDY, "SERIES": Level.SERIES, "IMAGE": Level.INSTANCE}
 _LEVEL_NAMES = {level: name for name, level in LEVELS.items()}
@@ -28,6 +28,7 @@ _SPECIFIC_CHARACTER_SET = 0x00080005
 _UIDS = {Level.PATIENT: 0x00100020, Level.STUDY: 0x0020000D, Level.SERIES: 0x0020000E, Level.INSTANCE: 0x00080018}
 """The unique key of each level (PS3.4 C.6.1.1 / C.6.2.1); PatientID for patients."""
 _SKIPPED = {_QUERY_RETRIEVE_LEVEL, _SPECIFIC_CHARACTER_SET}
+_MODALITIES_IN_STUDY = 0x00080061
 
 
 def _vr(tag: int) -> str:
@@ -68,12 +69,41 @@ def parse_identifier(identifier: Dataset, max_results: int) -> tuple[SearchQuery
         tags.append(tag)
         value = _text(element.value).strip()
         attribute = ATTRIBUTES.get(tag)
-        if value and value != "*" and attribute and not attribute.computed and LEVEL_DEPTH[attribute.level] <= LEVEL_DEPTH[level]:
+        if value and value != "*" and attribute and _matched(attribute, level):
             filters.append(Filter(attribute, value, element.keyword or f"{tag:08X}"))
     unique = _UIDS[level]
     if unique not in tags:
         tags.append(unique)
     return SearchQuery(level=level, filters=tuple(filters), limit=max_results), tuple(tags)
+
+
+def _matched(attribute: Attribute, level: Level) -> bool:
+    """Whether a valued key is matched: of the query's level or above, and stored, or ModalitiesInStudy
+    (computed, matched as any of the study's modalities); the counts are only returned."""
+    if attribute.computed and attribute.tag != _MODALITIES_IN_STUDY:
+        return False
+    return LEVEL_DEPTH[attribute.level] <= LEVEL_DEPTH[level]
+
+
+def retrieve_query(identifier: Dataset, max_results: int) -> SearchQuery:
+    """The query a C-MOVE or C-GET identifier asks.
+
+    PS3.4 C.4.2.1.4.1 and C.4.3.1.3.1: the identifier names what to retrieve
+    by the unique key of its level (PatientID, StudyInstanceUID,
+    SeriesInstanceUID or SOPInstanceUID), one value or a list of UIDs.
+    Universal or wildcard values are refused: they would send whole parts of
+    the archive.
+
+    Raises:
+        BadRequest: no valid QueryRetrieveLevel, no value or a wildcard in the unique key, or a value the
+            matcher refuses.
+    """
+    query, _ = parse_identifier(identifier, max_results)
+    unique = _UIDS[query.level]
+    value = _text(identifier[unique].value).strip() if unique in identifier else ""
+    if not value.strip("\\") or "*" in value or "?" in value:
+        raise BadRequest(f"{keyword_for_tag(unique)} {value!r}: a retrieve names what it wants, without wildcards")
+    return query
 
 
 def identifier_dataset(match: Match, tags: tuple[int, ...], retrieve_aet: str) -> Dataset:

@@ -1,10 +1,12 @@
 """Instances on their way out (C-GET, C-MOVE, send jobs): each in a transfer syntax the peer accepted.
 
 The stored file goes as it is when the peer accepted its transfer syntax (or,
-for uncompressed data, any uncompressed one: pynetdicom re-encodes those).
-Otherwise it is decoded to Explicit VR Little Endian when the peer accepted an
-uncompressed syntax, or encoded into the peer's compressed syntax when
-pydicom has an encoder for it (lossless only: RLE, JPEG-LS, JPEG 2000).
+for uncompressed data, any uncompressed one of the same byte order: pynetdicom
+re-encodes those, but cannot swap bytes). Otherwise it is decoded to Explicit
+VR Little Endian when the peer accepted an uncompressed syntax, or encoded
+into the peer's compressed syntax when pydicom has an encoder for it
+(lossless only: RLE, JPEG-LS, JPEG 2000). A remote's preferred syntax comes
+before sending as stored.
 """
 
 from __future__ import annotations
@@ -50,15 +52,31 @@ def proposed_syntaxes(stored: Iterable[str], preferred: str = "") -> list[str]:
 def outgoing_contexts(stored: dict[str, list[str]], preferred: str = "") -> list[PresentationContext]:
     """Contexts to propose for sending instances of these SOP classes (class -> stored syntaxes).
 
-    A preferred syntax gets a context of its own, so that the peer accepts or
-    refuses it rather than picking another from a list; at most 128 contexts (PS3.8 9.3.2.2).
+    A preferred syntax, and each stored syntax other than Explicit and Implicit
+    VR Little Endian, gets a context of its own, so that the peer accepts or
+    refuses it rather than picking another from a list (peers such as Orthanc
+    pick uncompressed, which pacsbox cannot produce from big-endian or every
+    compressed file). Every class keeps its list context; at most 128 contexts
+    (PS3.8 9.3.2.2), the stored syntaxes' own contexts left out first.
     """
     contexts = []
+    spare = 128 - len(stored) * (2 if preferred else 1)
     for sop_class, syntaxes in stored.items():
         if preferred and preferred not in syntaxes:
             contexts.append(build_context(sop_class, [preferred]))
+        for syntax in dict.fromkeys(syntaxes):
+            if syntax not in _UNCOMPRESSED and syntax != preferred and spare > 0:
+                contexts.append(build_context(sop_class, [syntax]))
+                spare -= 1
         contexts.append(build_context(sop_class, proposed_syntaxes(dict.fromkeys(syntaxes))))
     return contexts[:128]
+
+
+def _same_bytes(stored: str, target: str) -> bool:
+    """Whether a file stored in `stored` goes as it is in `target` (pynetdicom converts VR and deflation only)."""
+    if target == stored:
+        return True
+    return is_native(stored) and is_native(target) and UID(stored).is_little_endian == UID(target).is_little_endian
 
 
 def accepted_syntaxes(contexts: Iterable[PresentationContext]) -> dict[str, list[str]]:
@@ -80,16 +98,23 @@ def _encoded(path: Path, target: str, max_size: int) -> Dataset:
     return ds
 
 
-def outgoing_dataset(instance: StoredInstance, accepted: Iterable[str], *, max_size: int) -> Dataset:
-    """The instance as a dataset in one of the `accepted` transfer syntaxes (best first).
+def outgoing_dataset(
+    instance: StoredInstance, accepted: Iterable[str], *, max_size: int, preferred: str = ""
+) -> Dataset:
+    """The instance as a dataset in one of the `accepted` transfer syntaxes: the `preferred` one, else as
+    stored, else the first of the others that can be produced.
 
     Raises:
         PixelDataError: no accepted syntax can be produced from the stored one.
     """
     stored = instance.transfer_syntax
-    accepted = list(accepted)
+
+    def rank(target: str) -> int:
+        return 0 if target == preferred else 1 if _same_bytes(stored, target) else 2
+
+    accepted = sorted(accepted, key=rank)
     for target in accepted:
-        if target == stored or (is_native(stored) and is_native(target)):
+        if _same_bytes(stored, target):
             return pydicom.dcmread(instance.path)  # pynetdicom re-encodes between uncompressed syntaxes
         if target in _UNCOMPRESSED and can_transcode(stored):
             return _encoded(instance.path, target, max_size)

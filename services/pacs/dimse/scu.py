@@ -217,7 +217,8 @@ def store(
                 break
             try:
                 dataset = outgoing_dataset(
-                    instance, accepted.get(instance.sop_class_uid, []), max_size=settings.limits.max_pixel_data_size
+                    instance, accepted.get(instance.sop_class_uid, []), max_size=settings.limits.max_pixel_data_size,
+                    preferred=remote.transfer_syntax,
                 )
                 status = _status(assoc.send_c_store(dataset), "C-STORE", remote)
             except PacsboxError as error:

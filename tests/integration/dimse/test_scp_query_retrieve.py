@@ -50,6 +50,14 @@ def test_find_patient_level_patient_root(scp: DicomPacs, study: list[Dataset]) -
     assert "Query^Retrieve" in answer and re.search(r"\(0020,1200\) IS \[1 ?\]", answer)
 
 
+def test_find_patient_level_counts_series_and_instances(scp: DicomPacs, study: list[Dataset]) -> None:
+    """NumberOfPatientRelatedSeries and -Instances are answered (PS3.4 C.6.1.1.2), as Orthanc does, not left empty."""
+    result = findscu(scp, "-P", "QueryRetrieveLevel=PATIENT", f"PatientID={study[0].PatientID}",
+                     "NumberOfPatientRelatedSeries", "NumberOfPatientRelatedInstances")
+    [answer] = responses(result)
+    assert re.search(r"\(0020,1202\) IS \[2 ?\]", answer) and re.search(r"\(0020,1204\) IS \[5 ?\]", answer)
+
+
 def test_find_study_level_by_name_wildcard_and_accession(scp: DicomPacs, study: list[Dataset]) -> None:
     result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Query^Retr*", "AccessionNumber=QR-1",
                      "StudyInstanceUID", "ModalitiesInStudy", "NumberOfStudyRelatedInstances")
@@ -155,3 +163,42 @@ def test_move_with_a_bad_level_fails_cleanly(scp: DicomPacs, study: list[Dataset
                    "-k", f"StudyInstanceUID={study[0].StudyInstanceUID}", "127.0.0.1", scp.dicom_port)
     assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
     assert list(storescp.iterdir()) == []
+
+
+def test_find_matches_modalities_in_study(scp: DicomPacs, tmp_path: Path) -> None:
+    """ModalitiesInStudy=MR finds the studies holding an MR series, as QIDO-RS and Orthanc do, not every study."""
+    ct = list(make_series(1, patient_name="Modalities^Filter", modality="CT"))
+    mr = list(make_series(1, patient_name="Modalities^Filter", modality="MR"))
+    files = write_files(ct + mr, tmp_path)
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Modalities^Filter", "ModalitiesInStudy=MR",
+                     "StudyInstanceUID")
+    [answer] = responses(result)
+    assert mr[0].StudyInstanceUID in answer
+
+
+@pytest.mark.parametrize("tool", ["movescu", "getscu"])
+@pytest.mark.parametrize("unique", ["", "*", "1.2.3*"])
+def test_retrieve_without_a_unique_key_sends_nothing(
+    scp: DicomPacs, study: list[Dataset], storescp: Path, tmp_path: Path, tool: str, unique: str
+) -> None:
+    """A C-MOVE or C-GET naming no study (universal or wildcard StudyInstanceUID) is refused with 0xA900,
+    instead of sending every matching study (PS3.4 C.4.2.1.4.1)."""
+    destination = ("-aem", "STORESCP") if tool == "movescu" else ("-od", tmp_path)
+    result = dcmtk(tool, "-S", "-aec", "PACSBOX", *destination, "-k", "QueryRetrieveLevel=STUDY",
+                   "-k", "PatientName=Query^Retrieve", "-k", f"StudyInstanceUID={unique}", "127.0.0.1", scp.dicom_port)
+    assert "DataSetDoesNotMatchSOPClass" in result.stderr  # 0xA900, as dcmtk names it
+    assert list(storescp.iterdir()) == [] and sop_uids(tmp_path) == set()
+
+
+def test_find_reads_dotted_acr_nema_dates(scp: DicomPacs, tmp_path: Path) -> None:
+    """A StudyDate written `1997.04.24` (the pre-3.0 form PS3.5 6.2 asks readers to accept) is matched by date
+    and range and answered as 19970424, not cut to `1997.04.`."""
+    [ds] = make_series(1, patient_name="Dotted^Date", study_date="1997.04.24")
+    files = write_files([ds], tmp_path)
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    for date in ("19970424", "19970101-19971231"):
+        result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Dotted^Date", f"StudyDate={date}",
+                         "StudyInstanceUID")
+        [answer] = responses(result)
+        assert ds.StudyInstanceUID in answer and "[19970424]" in answer

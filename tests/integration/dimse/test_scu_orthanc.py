@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import httpx
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.uid import JPEGLSLossless, RLELossless
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, JPEGLSLossless, RLELossless
 
 from pacsbox.pacs.store.ids import orthanc_id
 from tests.integration.dimse.conftest import start_storescp
@@ -150,6 +151,40 @@ def test_send_decompresses_for_a_remote_taking_only_uncompressed(scp: DicomPacs,
     copy = pydicom.dcmread(received)
     assert not copy.file_meta.TransferSyntaxUID.is_compressed
     assert (copy.pixel_array == ds.pixel_array).all()
+
+
+def test_send_compressed_as_stored_to_orthanc(scp: DicomPacs, orthanc: OrthancProcess, tmp_path: Path) -> None:
+    """In one series, an RLE instance reaches Orthanc as RLE, as Orthanc's own send does, not decoded to
+    little endian, and an uncompressed one stays uncompressed, not encoded to RLE."""
+    ds, plain = make_series(2, patient_name="Send^AsStored")
+    [path] = write_files([ds], tmp_path / "plain")
+    compressed = tmp_path / "rle.dcm"
+    assert dcmtk("dcmcrle", path, compressed).returncode == 0
+    assert dcmtk("storescu", "-xr", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, compressed).returncode == 0
+    in_pacsbox(scp, [plain], tmp_path / "second")
+    job = run_job(scp, "/modalities/orthanc/store", {"Resources": [orthanc_id(ds.PatientID, ds.StudyInstanceUID)]})
+    assert job["State"] == "Success" and job["Content"]["Completed"] == 2, job
+    for sent, syntax in ((ds, RLELossless), (plain, ExplicitVRLittleEndian)):
+        instance_id = orthanc_id(sent.PatientID, sent.StudyInstanceUID, sent.SeriesInstanceUID, sent.SOPInstanceUID)
+        assert httpx.get(f"{orthanc.url}/instances/{instance_id}/metadata/TransferSyntax").text == str(syntax)
+
+
+def test_send_big_endian_instance_with_others_to_orthanc(scp: DicomPacs, orthanc: OrthancProcess, tmp_path: Path) -> None:
+    """An instance stored in Explicit VR Big Endian goes as stored (pacsbox does not swap bytes) in a context
+    of its own, which Orthanc accepts; the instances after it are sent too."""
+    big, plain = make_series(2, patient_name="Send^BigEndian")
+    [path] = write_files([big], tmp_path / "plain")
+    swapped = tmp_path / "big-endian.dcm"
+    assert dcmtk("dcmconv", "+tb", path, swapped).returncode == 0
+    assert dcmtk("storescu", "-xb", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, swapped).returncode == 0
+    assert scp.stored(big).file_meta.TransferSyntaxUID == ExplicitVRBigEndian
+    in_pacsbox(scp, [plain], tmp_path / "second")
+    study_id = orthanc_id(big.PatientID, big.StudyInstanceUID)
+    job = run_job(scp, "/modalities/orthanc/store", {"Resources": [study_id]})
+    assert job["State"] == "Success" and job["Content"]["Completed"] == 2, job
+    instance_id = orthanc_id(big.PatientID, big.StudyInstanceUID, big.SeriesInstanceUID, big.SOPInstanceUID)
+    copy = pydicom.dcmread(io.BytesIO(httpx.get(f"{orthanc.url}/instances/{instance_id}/file").content))
+    assert (copy.pixel_array == big.pixel_array).all()
 
 
 def test_send_job_can_be_cancelled(scp: DicomPacs, tmp_path: Path) -> None:
