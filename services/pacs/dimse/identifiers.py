@@ -29,6 +29,9 @@ _UIDS = {Level.PATIENT: 0x00100020, Level.STUDY: 0x0020000D, Level.SERIES: 0x002
 """The unique key of each level (PS3.4 C.6.1.1 / C.6.2.1); PatientID for patients."""
 _SKIPPED = {_QUERY_RETRIEVE_LEVEL, _SPECIFIC_CHARACTER_SET}
 _MODALITIES_IN_STUDY = 0x00080061
+_MODALITY = 0x00080060
+"""A series attribute, yet many workstations send it in study-level queries (`Modality=MR`) meaning the
+studies that hold such a series: it is matched as ModalitiesInStudy there, not ignored (every study)."""
 
 
 def _vr(tag: int) -> str:
@@ -69,6 +72,8 @@ def parse_identifier(identifier: Dataset, max_results: int) -> tuple[SearchQuery
         tags.append(tag)
         value = _text(element.value).strip()
         attribute = ATTRIBUTES.get(tag)
+        if tag == _MODALITY and level is Level.STUDY:  # what a study-level Modality key means
+            attribute = ATTRIBUTES[_MODALITIES_IN_STUDY]
         if value and value != "*" and attribute and _matched(attribute, level):
             filters.append(Filter(attribute, value, element.keyword or f"{tag:08X}"))
     unique = _UIDS[level]

@@ -175,6 +175,11 @@ def test_find_matches_modalities_in_study(scp: DicomPacs, tmp_path: Path) -> Non
                      "StudyInstanceUID")
     [answer] = responses(result)
     assert mr[0].StudyInstanceUID in answer
+    # Modality, a series key, is what many workstations send in a study-level query: it means the same
+    as_modality = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", "PatientName=Modalities^Filter", "Modality=MR",
+                          "StudyInstanceUID")
+    [answer] = responses(as_modality)
+    assert mr[0].StudyInstanceUID in answer
 
 
 @pytest.mark.parametrize("tool", ["movescu", "getscu"])
