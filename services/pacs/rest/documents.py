@@ -19,8 +19,7 @@ from pydicom.datadict import tag_for_keyword
 from pacsbox.core.dicom import text_values
 from pacsbox.core.errors import NotFound
 from pacsbox.pacs.rest.tags import element_text
-from pacsbox.pacs.search import Match, SearchQuery, search
-from pacsbox.pacs.search.attributes import ATTRIBUTES
+from pacsbox.pacs.search import ATTRIBUTES, Match, SearchQuery, search
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import ResourceRow, read_resource_rows
 

@@ -244,10 +244,10 @@ class ArchiveFile:
     patient_name: str
     study: str
     study_description: str
+    accession_number: str
     series: str
     modality: str
     series_description: str
-    accession_number: str = ""
 
 
 async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
@@ -270,8 +270,8 @@ async def archive_files(level: Level, public_id: str) -> list[ArchiveFile]:
         ArchiveFile(
             path=r["path"], size=r["file_size"], patient=r["patient"], patient_id=r["patient_id"],
             patient_name=r["patient_name"], study=r["study"], study_description=r["study_description"],
-            series=r["series"], modality=r["modality"], series_description=r["series_description"],
-            accession_number=r["accession_number"],
+            accession_number=r["accession_number"], series=r["series"], modality=r["modality"],
+            series_description=r["series_description"],
         )
         for r in rows
     ]

@@ -11,7 +11,8 @@ from pacsbox.pacs.store.resources import ArchiveFile
 def archived(patient: str, name: str, study: str, description: str, series: str, modality: str) -> ArchiveFile:
     return ArchiveFile(
         path="ab/cd/x.dcm", size=1, patient=patient, patient_id="PID", patient_name=name, study=study,
-        study_description=description, series=series, modality=modality, series_description="",
+        study_description=description, accession_number="", series=series, modality=modality,
+        series_description="",
     )
 
 
