@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
+from bench.cpu import CpuUse, cpu_note, cpu_use
 from bench.data import BenchData, IngestSets, SeriesFiles
 from bench.http import Target, count_matches, post_files, stow, stow_body
 from bench.memory import PeakMemory
@@ -68,8 +69,11 @@ def _rest(target: Target, files: SeriesFiles) -> float:
     return len(answers) / sum(a.seconds for a in answers)
 
 
-def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> dict[str, float]:
-    """One round of the ingest rows on one server: instances (multi-frame: MB) per second by row key."""
+def _round(
+    target: Target, sets: IngestSets, work: Path, profiler: Profiler
+) -> dict[str, tuple[float, CpuUse]]:
+    """One round of the ingest rows on one server, by row key: instances (multi-frame: MB) per second, and
+    the server's CPU time meanwhile."""
     single = stow_body(list(sets.stow.files), work / "stow.body")
     parts = [list(sets.stow_parallel.files[i::CLIENTS]) for i in range(CLIENTS)]
     quarters = [stow_body(part, work / f"stow4-{i}.body") for i, part in enumerate(parts)]
@@ -86,12 +90,15 @@ def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> 
         # one instance: instances/s times its size is MB/s
         "multiframe": lambda: stow_rate(target, sets.multiframe, others["multiframe"]) * megabytes,
     }
+    counts = {"stow": sets.stow, "stow4": sets.stow_parallel, "cstore": sets.cstore, "rest": sets.rest,
+              "mr": sets.mr, "jpeg": sets.jpeg, "multiframe": sets.multiframe}
     if target.dicom is None:
         del measures["cstore"]
     result = {}
     for key, measure in measures.items():
-        with profiler.record(target, key):
-            result[key] = measure()
+        with profiler.record(target, key), cpu_use(target.pid, len(counts[key].files)) as use:
+            rate = measure()
+        result[key] = rate, use
     return result
 
 
@@ -124,16 +131,20 @@ def ingest_rows(targets: list[Target], data: BenchData, work: Path, profiler: Pr
     work.mkdir(parents=True, exist_ok=True)
     rows = _rows(data)
     samples: dict[str, defaultdict[str, list[float]]] = {t.name: defaultdict(list) for t in targets}
+    cpu: defaultdict[str, dict[str, list[CpuUse]]] = defaultdict(lambda: {t.name: [] for t in targets})
     with ExitStack() as stack:
         peaks = {t.name: stack.enter_context(PeakMemory(t.pid)) for t in targets}
         for number, sets in enumerate(data.runs):
             for target in targets[number % 2:] + targets[:number % 2]:
-                for key, value in _round(target, sets, work, profiler).items():
+                for key, (value, use) in _round(target, sets, work, profiler).items():
                     samples[target.name][key].append(value)
+                    cpu[key][target.name].append(use)
     for target in targets:
         for key, values in samples[target.name].items():
             setattr(rows[key], target.name, figure(values, better="higher"))
         setattr(rows["memory"], target.name, Figure(peaks[target.name].megabytes))
         if target.dicom is None:
             rows["cstore"].note = f"{target.name}: not available, its pacs service answers no C-ECHO (no DIMSE SCP)"
+    for key, uses in cpu.items():
+        rows[key].note = "; ".join(n for n in (rows[key].note, cpu_note(uses)) if n)
     return list(rows.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.cpu import cpu_note, cpu_use
 from bench.data import SURNAMES, BenchData
 from bench.http import Target, count_matches, get_many, stow, stow_body
 from bench.profile import NO_PROFILE, Profiler
@@ -43,9 +44,12 @@ def search_rows(
                 Goal("ratio", 1.0))
     rows = {label: Row(f"QIDO-RS studies, {label}, {n} studies", "ms", "lower", Goal("ratio", 0.5),
                        key=f"qido-{i}") for i, label in enumerate(QUERIES)}
+    uses = {}
     for target in targets:
-        with profiler.record(target, "index"):
+        with profiler.record(target, "index"), cpu_use(target.pid, n) as use:
             setattr(index, target.name, rate(n, _index(target, bodies)))
+        uses[target.name] = [use]
+    index.note = cpu_note(uses)
     for label, query in QUERIES.items():
         counts = {}
         for target in targets:
