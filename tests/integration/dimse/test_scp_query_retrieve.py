@@ -91,6 +91,15 @@ def test_find_date_range_matches_like_qido(scp: DicomPacs, study: list[Dataset])
     assert len(responses(inside)) == 1 and responses(outside) == []
 
 
+@pytest.mark.parametrize("date", ["2024.01.15", "2024.01.01-2024.01.31", "2024.01.15-"])
+def test_find_date_in_the_pre_3_0_form_matches(scp: DicomPacs, study: list[Dataset], date: str) -> None:
+    """`yyyy.mm.dd` (the ACR-NEMA form PS3.5 6.2 asks readers to accept) matches as `yyyymmdd`, ranges too."""
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", f"StudyDate={date}", "PatientName=Query^*",
+                     "StudyInstanceUID")
+    [answer] = responses(result)
+    assert study[0].StudyInstanceUID in answer and "[20240115]" in answer
+
+
 def test_find_honours_c_cancel(scp: DicomPacs, tmp_path: Path) -> None:
     """findscu cancels after the first match: the answer ends early with status 0xFE00 (cancelled).
 
