@@ -95,8 +95,9 @@ def handle_store(event: evt.Event, scp: Scp) -> int:
 def handle_find(event: evt.Event, scp: Scp) -> Iterator[tuple[int, Dataset | None]]:
     """C-FIND at PATIENT, STUDY, SERIES or IMAGE level, matched as QIDO-RS matches; C-CANCEL checked per match."""
     limit = scp.settings.limits.search_max_results
+    request = event.identifier
     try:
-        query, tags = parse_identifier(event.identifier, limit)
+        query, tags = parse_identifier(request, limit)
     except BadRequest as error:
         log.warning("C-FIND from %s refused: %s", _calling(event), error.message)
         yield IDENTIFIER_MISMATCH, None
@@ -119,7 +120,7 @@ def handle_find(event: evt.Event, scp: Scp) -> Iterator[tuple[int, Dataset | Non
         if event.is_cancelled:
             yield CANCELLED, None
             return
-        yield PENDING, identifier_dataset(match, tags, scp.settings.dicom.aet)
+        yield PENDING, identifier_dataset(match, tags, scp.settings.dicom.aet, request)
 
 
 def _wait_until_sent(assoc: Association, timeout: float = 1.0) -> None:
