@@ -110,6 +110,24 @@ def test_series_and_instances_of_a_study(catalogue: tuple[ServiceProcess, dict[s
     assert [s["0020000D"]["Value"][0] for s in everywhere] == [uids["S2"]]
 
 
+def test_includefield_all_returns_the_attributes_of_the_level_searched(
+    catalogue: tuple[ServiceProcess, dict[str, str]],
+) -> None:
+    """`includefield=all` (PS3.18 10.6.3.3) answers a study with the patient's and the study's attributes and a series
+    with those and the series', as dcm4chee does, not with those of the instance their values are read from."""
+    server, uids = catalogue
+    query = {"StudyInstanceUID": uids["S1"], "includefield": "all"}
+    (study,) = httpx.get(f"{server.url}/pacs/studies", params=query).json()
+    (series,) = httpx.get(f"{server.url}/pacs/series", params=query).json()
+    (instance, _) = httpx.get(f"{server.url}/pacs/instances", params=query).json()
+    patient_and_study = {"00100010", "00100030", "0020000D", "00081030", "00080090", "00200010"}
+    series_only = {"0020000E", "00080060", "0008103E", "00080021"}
+    instance_only = {"00080018", "00080016", "00180050", "00280010", "00200032", "7FE00010"}
+    assert patient_and_study <= study.keys() and not (series_only | instance_only) & study.keys()
+    assert patient_and_study | series_only <= series.keys() and not instance_only & series.keys()
+    assert patient_and_study | series_only | instance_only <= instance.keys()
+
+
 def test_limit_and_offset_page_through_results(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
     server, uids = catalogue
     pages = [
