@@ -219,3 +219,14 @@ def test_studies_sharing_a_patient_id_keep_their_own_patient_details(pacs_http: 
     assert found(PatientID=patient_id, PatientSex="F") == {studies["Shared^Anna"]}
     series = pacs_http.get("/pacs/series", params={"PatientID": patient_id, "PatientName": "Shared^Bert"}).json()
     assert {item["0020000D"]["Value"][0] for item in series} == {studies["Shared^Bert"]}
+
+
+def test_timezone_offset_from_utc_is_returned_at_every_level_when_known(pacs_http: httpx.Client) -> None:
+    """PS3.18 tables 10.6.3-3 to -5: TimezoneOffsetFromUTC is in every study, series and instance answer when
+    known (Orthanc answers it too), without includefield."""
+    (ds,) = make_series(1, patient_name="Zone^Offset")
+    ds.TimezoneOffsetFromUTC = "+0530"
+    stored = store(pacs_http, dataset_bytes(ds))
+    for path in ("/pacs/studies", "/pacs/series", "/pacs/instances"):
+        (item,) = pacs_http.get(path, params={"StudyInstanceUID": stored.study}).json()
+        assert item["00080201"] == {"vr": "SH", "Value": ["+0530"]}, path
