@@ -230,3 +230,21 @@ def test_timezone_offset_from_utc_is_returned_at_every_level_when_known(pacs_htt
     for path in ("/pacs/studies", "/pacs/series", "/pacs/instances"):
         (item,) = pacs_http.get(path, params={"StudyInstanceUID": stored.study}).json()
         assert item["00080201"] == {"vr": "SH", "Value": ["+0530"]}, path
+
+
+def test_attributes_outside_the_index_come_from_headers_the_database_cannot_read_as_json(
+    pacs_http: httpx.Client,
+) -> None:
+    """A header with NaN or Infinity (a DS or FD value) or a NUL in a text is no JSON the database reads: a search
+    reads the attributes outside the index from it all the same."""
+    (ds,) = make_series(1, patient_name="Odd^Header")
+    ds.TimezoneOffsetFromUTC = "-0300"
+    ds.SliceThickness = "NaN"
+    ds.add_new(0x00189089, "FD", [float("inf"), 1.0, 0.0])
+    ds.add_new(0x00090010, "LO", "PRIVATE")
+    ds.add_new(0x00091010, "LO", "a\x00b")
+    stored = store(pacs_http, dataset_bytes(ds))
+    for path in ("/pacs/studies", "/pacs/series", "/pacs/instances"):
+        answer = pacs_http.get(path, params={"StudyInstanceUID": stored.study, "includefield": "ImageType"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()[0]["00080201"]["Value"] == ["-0300"], path
