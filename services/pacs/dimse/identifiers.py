@@ -141,7 +141,9 @@ def _requested_items(stored: dict[str, Any], key: Dataset) -> dict[str, Any]:
     return {**stored, "Value": items} if items else {"vr": "SQ"}
 
 
-def identifier_dataset(match: Match, tags: tuple[int, ...], retrieve_aet: str, request: Dataset | None = None) -> Dataset:
+def identifier_dataset(
+    match: Match, tags: tuple[int, ...], retrieve_aet: str, request: Dataset | None = None
+) -> Dataset:
     """The C-FIND response identifier of one match: the asked keys, valued where known; sequence keys of
     `request` (the C-FIND identifier) cut to the item keys they name."""
     json = dicom_json(match, tags)

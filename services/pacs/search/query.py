@@ -175,7 +175,9 @@ def _stored_columns(stored: list[int] | None) -> list[str]:
 def _stored_json(row: dict[str, Any], stored: list[int] | None) -> dict[str, Any] | None:
     if row.get("metadata"):
         whole = json.loads(row["metadata"])
-        return whole if stored is None else {key: whole[key] for key in (f"{tag:08X}" for tag in stored) if key in whole}
+        if stored is None:
+            return whole
+        return {key: whole[key] for key in (f"{tag:08X}" for tag in stored) if key in whole}
     if stored is None:
         return None
     return {f"{tag:08X}": json.loads(row[f"m_{tag:08x}"]) for tag in stored if row.get(f"m_{tag:08x}") is not None}

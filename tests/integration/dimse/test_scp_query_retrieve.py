@@ -111,7 +111,9 @@ def _item(**attributes: str) -> Dataset:
 def coded_study(scp: DicomPacs, tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     """One instance whose study holds a ReferencedStudySequence and a ProcedureCodeSequence of two codes."""
     (ds,) = make_series(1, patient_name="Sequence^Keys")
-    ds.ReferencedStudySequence = [_item(ReferencedSOPClassUID="1.2.840.10008.3.1.2.3.1", ReferencedSOPInstanceUID="1.2.3.45")]
+    ds.ReferencedStudySequence = [
+        _item(ReferencedSOPClassUID="1.2.840.10008.3.1.2.3.1", ReferencedSOPInstanceUID="1.2.3.45"),
+    ]
     ds.ProcedureCodeSequence = [
         _item(CodeValue="P1", CodingSchemeDesignator="99X", CodeMeaning="Chest CT"),
         _item(CodeValue="P2", CodingSchemeDesignator="99X", CodeMeaning="Abdomen CT"),
