@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -59,7 +60,8 @@ def _single_column_indexes(env: dict[str, str], folder: Path, service: str) -> l
                 return [(r["table_name"], r["column_name"]) for r in await connection.fetch(_PG_INDEXED_COLUMNS)]
             finally:
                 await connection.close()
-        return asyncio.run(fetch())
+        with ThreadPoolExecutor(1) as thread:  # an event loop of its own (the suite's browser keeps one here)
+            return thread.submit(asyncio.run, fetch()).result()
     indexed = []
     with sqlite3.connect(folder / "data" / f"{service}.sqlite") as connection:
         tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
