@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,17 @@ def test_each_level_is_described_with_its_family(http: httpx.Client, series: lis
     # just stored: more instances may follow for a minute (PACSBOX_STABLE_AGE); an instance is complete
     assert [r["IsStable"] for r in (patient, study, one_series, instance)] == [False, False, False, True]
     assert all(len(resource["LastUpdate"]) == 15 for resource in (patient, study, one_series, instance))
+
+
+def test_a_new_instance_updates_its_patient_too(http: httpx.Client) -> None:
+    """Orthanc refreshes LastUpdate of every ancestor of an arriving instance, the patient's included."""
+    first = upload(http, dataset_bytes(next(make_series(1, patient_id="LASTUPDATE-1"))))
+    before = http.get(f"/patients/{first['ParentPatient']}").json()["LastUpdate"]
+    time.sleep(1.1)  # LastUpdate counts whole seconds
+    second = upload(http, dataset_bytes(next(make_series(1, patient_id="LASTUPDATE-1"))))
+    patient = http.get(f"/patients/{first['ParentPatient']}").json()
+    study = http.get(f"/studies/{second['ParentStudy']}").json()
+    assert patient["LastUpdate"] == study["LastUpdate"] > before
 
 
 def test_lists_page_with_since_and_limit_and_expand(fresh_pacs: ServiceProcess) -> None:
