@@ -26,7 +26,7 @@ from pacsbox.pacs.store.resources import ResourceRow, read_resource_rows
 __all__ = ["MAIN_TAGS", "describe_resource", "describe_resources", "orthanc_date", "tag_values"]
 
 MAIN_TAGS: dict[Level, tuple[str, ...]] = {
-    Level.PATIENT: ("PatientName", "PatientID", "PatientBirthDate", "PatientSex"),
+    Level.PATIENT: ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "OtherPatientIDs"),
     Level.STUDY: (
         "StudyDate", "StudyTime", "StudyID", "StudyDescription", "AccessionNumber", "StudyInstanceUID",
         "RequestedProcedureDescription", "InstitutionName", "RequestingPhysician", "ReferringPhysicianName",

@@ -89,6 +89,16 @@ def test_a_new_instance_updates_its_patient_too(http: httpx.Client) -> None:
     assert patient["LastUpdate"] == study["LastUpdate"] > before
 
 
+def test_other_patient_ids_are_a_main_tag_of_the_patient(http: httpx.Client) -> None:
+    """Orthanc's patient main tags include OtherPatientIDs, in the patient's and its studies' descriptions."""
+    ds = next(make_series(1))
+    ds.OtherPatientIDs = ["MRN-7", "NHS-9"]
+    stored = upload(http, dataset_bytes(ds))
+    patient = http.get(f"/patients/{stored['ParentPatient']}").json()
+    study = http.get(f"/studies/{stored['ParentStudy']}").json()
+    assert patient["MainDicomTags"]["OtherPatientIDs"] == study["PatientMainDicomTags"]["OtherPatientIDs"] == "MRN-7\\NHS-9"
+
+
 def test_lists_page_with_since_and_limit_and_expand(fresh_pacs: ServiceProcess) -> None:
     with httpx.Client(base_url=fresh_pacs.url) as http:
         ids = [upload(http, dataset_bytes(next(make_series(1))))["ParentStudy"] for _ in range(3)]
