@@ -83,7 +83,8 @@ def test_tags_in_full_simplified_and_short_forms(http: httpx.Client) -> None:
 
 def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> None:
     """Same tags, names, types and values as a real Orthanc for pydicom's files (private names aside)."""
-    datasets = {name: renamed(TEST_FILES / name) for name in ("CT_small.dcm", "rtplan.dcm", "MR_small.dcm")}
+    names = ("CT_small.dcm", "rtplan.dcm", "MR_small.dcm", "waveform_ecg.dcm")  # the last has OtherPatientIDs
+    datasets = {name: renamed(TEST_FILES / name) for name in names}
     orthanc = OrthancProcess(tmp_path / "orthanc").start()
     try:
         with httpx.Client(base_url=orthanc.url) as peer:
