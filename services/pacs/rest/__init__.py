@@ -15,6 +15,7 @@ from pacsbox.pacs.rest.jobs import JOB_ROUTES
 from pacsbox.pacs.rest.lookup import tools_lookup
 from pacsbox.pacs.rest.modalities import MODALITY_ROUTES
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
+from pacsbox.pacs.rest.summaries import SUMMARY_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
 
@@ -22,6 +23,7 @@ FAMILIES = [
     [get_system, get_statistics],
     [upload_instances],
     RESOURCE_ROUTES,
+    SUMMARY_ROUTES,
     INSTANCE_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
@@ -29,7 +31,8 @@ FAMILIES = [
     MODALITY_ROUTES,
     JOB_ROUTES,
 ]
-"""Route handlers by family: system, upload, resources, instances, archive, tools, changes, modalities, jobs."""
+"""Route handlers by family: system, upload, resources, summaries, instances, archive, tools, changes,
+modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 

@@ -28,6 +28,7 @@ __all__ = [
     "list_resource_ids",
     "lookup_identifier",
     "read_resource_rows",
+    "read_resource_statistics",
     "read_statistics",
     "timestamp",
 ]
@@ -229,6 +230,23 @@ async def read_statistics() -> Statistics:
         " (SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM instances) AS instances,"
         " (SELECT COALESCE(SUM(file_size), 0) FROM instances) AS disk_size"
     )
+    return Statistics(**{key: int(value) for key, value in row.items()})
+
+
+async def read_resource_statistics(level: Level, public_id: str) -> Statistics:
+    """The studies, series and instances under a resource (itself included) and the bytes of their files.
+
+    Raises:
+        NotFound: no such resource.
+    """
+    (row,) = await Instance.raw(
+        "SELECT COUNT(DISTINCT p.id) AS patients, COUNT(DISTINCT t.id) AS studies,"
+        " COUNT(DISTINCT s.id) AS series, COUNT(*) AS instances, COALESCE(SUM(i.file_size), 0) AS disk_size"
+        f" FROM {LEVEL_FROM[Level.INSTANCE]} WHERE {LEVEL_ALIAS[level]}.public_id = {{}}",
+        public_id,
+    )
+    if not row["instances"]:
+        raise NotFound(f"{level.value} {public_id} is not stored here")
     return Statistics(**{key: int(value) for key, value in row.items()})
 
 

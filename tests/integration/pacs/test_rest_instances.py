@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
 from tests.support.dicomweb import renamed
-from tests.support.orthanc import OrthancProcess
+from tests.support.orthanc import OrthancProcess, comparable
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
@@ -94,27 +94,6 @@ def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> 
                 assert comparable(ours) == comparable(theirs), name
     finally:
         orthanc.stop()
-
-
-def comparable(tags: dict[str, Any]) -> dict[str, Any]:
-    """Tags with private names dropped and numbers parsed, so that `5.000000` equals `5`."""
-    out = {}
-    for key, entry in tags.items():
-        value = entry["Value"]
-        if entry["Type"] == "Sequence":
-            value = [comparable(item) for item in value]
-        elif entry["Type"] == "String":
-            value = [number_or_text(v) for v in value.split("\\")]
-        name = entry["Name"] if int(key[:4], 16) % 2 == 0 else "private"
-        out[key] = (name, entry["Type"], entry.get("PrivateCreator"), value)
-    return out
-
-
-def number_or_text(value: str) -> object:
-    try:
-        return round(float(value), 6)
-    except ValueError:
-        return value
 
 
 def test_frames_and_previews(http: httpx.Client) -> None:
