@@ -246,7 +246,7 @@ def _index_steps(
         (p.ids.instance, series, p.sop_uid, *_instance_values(p, path, size, checksum, origin, now)),
     )
     changes.append(("NewInstance", Level.INSTANCE, p.ids.instance))
-    yield from _changes(changes, now)
+    yield from _changes(changes[::-1], now)  # Orthanc logs the instance first, then the series, study, patient
     return IndexStatus.SUCCESS, obsolete
 
 

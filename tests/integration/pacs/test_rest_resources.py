@@ -170,12 +170,12 @@ def test_changes_follow_stores_and_deletions(fresh_pacs: ServiceProcess) -> None
         stored = upload(http, (TEST_FILES / "CT_small.dcm").read_bytes())
         log = http.get("/changes").json()
         assert [(c["ChangeType"], c["ResourceType"], c["ID"]) for c in log["Changes"]] == [
-            ("NewPatient", "Patient", stored["ParentPatient"]),
-            ("NewStudy", "Study", stored["ParentStudy"]),
+            ("NewInstance", "Instance", stored["ID"]),  # Orthanc's order: the instance, then its new parents
             ("NewSeries", "Series", stored["ParentSeries"]),
-            ("NewInstance", "Instance", stored["ID"]),
+            ("NewStudy", "Study", stored["ParentStudy"]),
+            ("NewPatient", "Patient", stored["ParentPatient"]),
         ]
-        assert log["Changes"][3]["Path"] == f"/instances/{stored['ID']}" and log["Done"] and log["Last"] == 4
+        assert log["Changes"][0]["Path"] == f"/instances/{stored['ID']}" and log["Done"] and log["Last"] == 4
 
         page = http.get("/changes", params={"since": 1, "limit": 2}).json()
         assert [c["Seq"] for c in page["Changes"]] == [2, 3] and page["Done"] is False and page["Last"] == 3
