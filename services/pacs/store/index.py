@@ -123,7 +123,8 @@ def _assignments(columns: tuple[str, ...]) -> str:
 def _patient(p: ParsedInstance, now: datetime.datetime, changes: list[Change]) -> Generator[Sql, Any, int]:
     values = _patient_values(p)
     row = yield from _one(  # a new instance is news of its patient too, as of its study and series
-        f"UPDATE patients SET last_update = {{}} WHERE public_id = {{}} RETURNING id, {', '.join(_PATIENT_COLUMNS)}",
+        "UPDATE patients SET last_update = {} WHERE public_id = {}"
+        f" RETURNING id, {', '.join(_PATIENT_COLUMNS)}",
         now, p.ids.patient,
     )
     if row is None:

@@ -48,7 +48,7 @@ def test_file_is_handed_to_nginx_when_it_asks(pacs: ServiceProcess, http: httpx.
 
 def test_unknown_instance_answers_404_on_every_route(http: httpx.Client) -> None:
     unknown = "ffffffff-ffffffff-ffffffff-ffffffff-ffffffff"
-    for route in ("file", "tags", "simplified-tags", "frames", "preview", "frames/0/preview"):
+    for route in ("file", "tags", "simplified-tags", "frames", "preview", "frames/0/preview", "frames/0/raw"):
         answer = http.get(f"/instances/{unknown}/{route}")
         assert answer.status_code == 404, route
         assert unknown in answer.json()["error"]
@@ -92,6 +92,36 @@ def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> 
                 ours = http.get(f"/instances/{upload(http, data)}/tags").json()
                 theirs = peer.get(f"/instances/{peer.post('/instances', content=data).json()['ID']}/tags").json()
                 assert comparable(ours) == comparable(theirs), name
+    finally:
+        orthanc.stop()
+
+
+RAW_FRAMES = {  # file: (frame to fetch, media type)
+    "CT_small.dcm": (0, "application/octet-stream"),
+    "MR_small_bigendian.dcm": (0, "application/octet-stream"),  # the stored big-endian bytes
+    "JPEG2000.dcm": (0, "image/jp2"),
+    "examples_ybr_color.dcm": (29, "image/jpeg"),  # the last of 30
+    "rtdose.dcm": (14, "application/octet-stream"),
+    "SC_rgb_rle_2frame.dcm": (1, None),  # Orthanc says application/octet-stream; we name the RLE type
+}
+
+
+def test_raw_frames_are_orthanc_s(http: httpx.Client, tmp_path: Path) -> None:
+    """`/frames/{n}/raw` answers the bytes a real Orthanc answers for the same file and frame."""
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url, headers={"Accept-Encoding": "identity"}) as peer:
+            for name, (frame, media_type) in RAW_FRAMES.items():
+                data = renamed(TEST_FILES / name)
+                instance = upload(http, data)
+                ours = http.get(f"/instances/{instance}/frames/{frame}/raw")
+                peer.post("/instances", content=data)
+                theirs = peer.get(f"/instances/{instance}/frames/{frame}/raw")
+                assert ours.status_code == theirs.status_code == 200, name
+                assert ours.content == theirs.content, name
+                if media_type:
+                    assert ours.headers["content-type"] == media_type == theirs.headers["content-type"]
+                assert http.get(f"/instances/{instance}/frames/{frame + 1}/raw").status_code == 404
     finally:
         orthanc.stop()
 

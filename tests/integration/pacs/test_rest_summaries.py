@@ -1,4 +1,5 @@
-"""`/{level}/{id}/statistics` and `/{level}/{id}/shared-tags`, compared with a real Orthanc holding the same study."""
+"""`/{level}/{id}/statistics` and `/{level}/{id}/shared-tags`, compared with a real Orthanc holding the
+same study."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 def stored(http: httpx.Client, orthanc: httpx.Client) -> dict[str, Any]:
     """A study of a CT series (3 slices) and an MR series (2), in both servers; the first CT slice's IDs."""
     ct = list(make_series(3, patient_id="SUMMARY-1", series_number=1))
-    mr = make_series(2, modality="MR", patient_id="SUMMARY-1", study_uid=str(ct[0].StudyInstanceUID), series_number=2)
+    study_uid = str(ct[0].StudyInstanceUID)
+    mr = make_series(2, modality="MR", patient_id="SUMMARY-1", study_uid=study_uid, series_number=2)
     answers = []
     for data in [dataset_bytes(ds) for ds in [*ct, *mr]]:
         ours, theirs = http.post("/instances", content=data), orthanc.post("/instances", content=data)
@@ -51,13 +53,16 @@ def test_statistics_of_each_level_are_orthanc_s(
 
 
 @pytest.mark.parametrize("level", ["patients", "studies", "series"])
-def test_shared_tags_are_orthanc_s(http: httpx.Client, orthanc: httpx.Client, stored: dict[str, Any], level: str) -> None:
+def test_shared_tags_are_orthanc_s(
+    http: httpx.Client, orthanc: httpx.Client, stored: dict[str, Any], level: str
+) -> None:
     path = f"/{level}/{stored[LEVELS[level]]}/shared-tags"
     ours, theirs = http.get(path).json(), orthanc.get(path).json()
     assert comparable(ours) == comparable(theirs)
     assert ("0008,0060" in ours) == (level == "series")  # CT and MR: the modality is shared by a series only
     simplified = http.get(path, params={"simplify": ""}).json()
-    assert simplified["PatientID"] == "SUMMARY-1" and set(simplified) == set(orthanc.get(f"{path}?simplify").json())
+    assert simplified["PatientID"] == "SUMMARY-1"
+    assert set(simplified) == set(orthanc.get(f"{path}?simplify").json())
     assert http.get(path, params={"short": ""}).json()["0010,0020"] == "SUMMARY-1"
 
 
