@@ -1,4 +1,5 @@
-"""REST instance routes: `/file` (and its nginx hand-off), `/tags` in Orthanc's forms, `/frames`, `/preview`."""
+"""REST instance routes: `/file` (and its nginx hand-off), `/tags` in Orthanc's forms, `/content`, `/frames`,
+`/preview`."""
 
 from __future__ import annotations
 
@@ -124,6 +125,42 @@ def test_raw_frames_are_orthanc_s(http: httpx.Client, tmp_path: Path) -> None:
                 assert http.get(f"/instances/{instance}/frames/{frame + 1}/raw").status_code == 404
     finally:
         orthanc.stop()
+
+
+def test_content_is_browsed_as_in_orthanc(http: httpx.Client, tmp_path: Path) -> None:
+    """Every path under `/content` (tags, items, fragments, values) answers what a real Orthanc answers."""
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url, headers={"Accept-Encoding": "identity"}) as peer:
+            for name in ("rtplan.dcm", "JPEG2000.dcm", "MR_small_bigendian.dcm", "CT_small.dcm"):
+                data = renamed(TEST_FILES / name)
+                instance = upload(http, data)
+                peer.post("/instances", content=data)
+                pending, seen = [f"/instances/{instance}/content"], 0
+                while pending:
+                    path = pending.pop()
+                    ours, theirs = http.get(path), peer.get(path)
+                    assert ours.status_code == theirs.status_code == 200, path
+                    if theirs.headers["content-type"].startswith("application/json"):
+                        assert ours.json() == theirs.json(), path
+                        pending += [f"{path}/{step}" for step in theirs.json()]
+                    else:
+                        assert ours.headers["content-type"] == "application/octet-stream", path
+                        assert ours.content == theirs.content, path
+                    seen += 1
+                assert seen > 20, name
+    finally:
+        orthanc.stop()
+
+
+def test_content_paths_that_name_nothing(http: httpx.Client) -> None:
+    instance = upload(http, renamed(TEST_FILES / "rtplan.dcm"))
+    content = f"/instances/{instance}/content"
+    assert http.get(f"{content}/PatientName").content == http.get(f"{content}/0010,0010").content
+    assert http.get(f"{content}/300a-00b0/7").status_code == 404  # one beam: item 0 only
+    assert http.get(f"{content}/0010-0010/0").status_code == 404  # a value has nothing below it
+    assert http.get(f"{content}/ffff-ffff").status_code == 404
+    assert "neither a tag" in http.get(f"{content}/NoSuchKeyword").json()["error"]
 
 
 def test_frames_and_previews(http: httpx.Client) -> None:
