@@ -25,6 +25,7 @@ __all__ = [
     "archive_files",
     "descendant_ids",
     "first_existing",
+    "instance_numbers",
     "list_resource_ids",
     "lookup_identifier",
     "read_resource_rows",
@@ -141,6 +142,19 @@ async def read_resource_rows(level: Level, public_ids: list[str]) -> dict[str, R
         )
         for row in rows
     }
+
+
+async def instance_numbers(series_ids: list[str]) -> dict[str, list[int | None]]:
+    """The InstanceNumber of every instance of these series, by series Orthanc ID."""
+    numbers: dict[str, list[int | None]] = {public_id: [] for public_id in series_ids}
+    if series_ids:
+        for row in await Instance.raw(
+            "SELECT s.public_id AS series, i.instance_number AS number FROM instances i"
+            f" JOIN series s ON i.series = s.id WHERE s.public_id IN ({_placeholders(series_ids)})",
+            *series_ids,
+        ):
+            numbers[row["series"]].append(row["number"])
+    return numbers
 
 
 _ANCESTORS = {

@@ -212,6 +212,38 @@ def test_description_matches_orthanc_for_pydicom_files(http: httpx.Client, tmp_p
         orthanc.stop()
 
 
+SERIES_COUNTS = {  # main tags of each instance, instance numbers: Orthanc's ExpectedNumberOfInstances and Status
+    "complete": ({"CardiacNumberOfImages": 3}, [1, 2, 3], 3, "Complete"),
+    "missing": ({"ImagesInAcquisition": 2, "NumberOfTemporalPositions": 2}, [1, 2, 4], 4, "Missing"),
+    "out of range": ({"CardiacNumberOfImages": 2}, [1, 2, 3], 2, "Inconsistent"),
+    "repeated": ({"CardiacNumberOfImages": 3}, [1, 1, 2], 3, "Inconsistent"),
+    "unknown": ({"ImagesInAcquisition": 3}, [1, 2, 3], None, "Unknown"),  # alone, it says nothing
+}
+
+
+def test_series_status_counts_instances_as_orthanc_does(http: httpx.Client, tmp_path: Path) -> None:
+    from tests.support.orthanc import OrthancProcess
+
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url) as peer:
+            for case, (tags, numbers, expected, status) in SERIES_COUNTS.items():
+                series = list(make_series(len(numbers)))
+                for ds, number in zip(series, numbers):
+                    ds.InstanceNumber = number
+                    for keyword, value in tags.items():
+                        setattr(ds, keyword, value)
+                for data in [dataset_bytes(ds) for ds in series]:
+                    stored = upload(http, data)
+                    peer.post("/instances", content=data)
+                ours = http.get(f"/series/{stored['ParentSeries']}").json()
+                theirs = peer.get(f"/series/{stored['ParentSeries']}").json()
+                assert (ours["ExpectedNumberOfInstances"], ours["Status"]) == (expected, status), case
+                assert (theirs["ExpectedNumberOfInstances"], theirs["Status"]) == (expected, status), case
+    finally:
+        orthanc.stop()
+
+
 def same_values(ours: dict[str, str], theirs: dict[str, str]) -> bool:
     """Equal keys and values, numbers compared by value ("1.000000" == "1")."""
     if set(ours) != set(theirs):
