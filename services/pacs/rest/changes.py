@@ -6,8 +6,10 @@
 
     {"Changes": [{"ChangeType", "Date", "ID", "Path", "ResourceType", "Seq"}], "Done": bool, "Last": SEQ}
 
-Change types: NewPatient, NewStudy, NewSeries, NewInstance and Deleted as the index
-writes them; StableSeries, StableStudy and StablePatient from `store.stability`.
+Change types: NewInstance, NewSeries, NewStudy, NewPatient (in that order for one
+instance, as in Orthanc), CompletedSeries (the instance completed its series,
+`store.series_status`) and Deleted as the index writes them; StableSeries,
+StableStudy and StablePatient from `store.stability`.
 `Done` is true when no change follows this page; `Last` is the sequence
 number to pass as the next `since` (the log's latest when the page is empty).
 """

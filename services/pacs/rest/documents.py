@@ -5,19 +5,12 @@ come from the index (what searches match), the others from the DICOM JSON
 stored at ingest for the instance (or, above it, the first instance). A tag
 absent from the stored dataset is absent from MainDicomTags, as in Orthanc.
 `IsStable` turns true once no instance arrived for `PACSBOX_STABLE_AGE`
-seconds (`store.stability`).
-
-A series expects as many instances as its first instance's main tags say
-(ImagesInAcquisition x NumberOfTemporalPositions, else NumberOfSlices x
-NumberOfTimeSlices, else CardiacNumberOfImages), and its `Status` compares
-its instance numbers with that count, as Orthanc's does: `Complete` when each
-of 1..N is there once, `Missing` when some are absent, `Inconsistent` for a
-number out of range or repeated, `Unknown` when nothing says how many to expect.
+seconds (`store.stability`). A series' ExpectedNumberOfInstances comes from its first instance's main tags
+and its `Status` from its instance numbers (`store.series_status`).
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +23,7 @@ from pacsbox.pacs.rest.tags import element_text
 from pacsbox.pacs.search import ATTRIBUTES, Match, SearchQuery, search
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import ResourceRow, instance_numbers, read_resource_rows
+from pacsbox.pacs.store.series_status import expected_instances, series_status
 
 __all__ = ["MAIN_TAGS", "describe_resource", "describe_resources", "orthanc_date", "tag_values"]
 
@@ -59,11 +53,6 @@ _BATCH = 500
 _CHILDREN = {Level.PATIENT: "Studies", Level.STUDY: "Series", Level.SERIES: "Instances"}
 _PARENT = {Level.STUDY: "ParentPatient", Level.SERIES: "ParentStudy", Level.INSTANCE: "ParentSeries"}
 _FILE_NAMESPACE = uuid.UUID("1f6bdc5e-6a43-4b4a-9d1e-2f0c2bb0b3a1")
-_EXPECTED_FROM = (
-    ("ImagesInAcquisition", "NumberOfTemporalPositions"), ("NumberOfSlices", "NumberOfTimeSlices"),
-    ("CardiacNumberOfImages",),
-)
-"""Main tags that give a series' expected number of instances, by precedence (their product)."""
 
 
 def _tags(keywords: Iterable[str]) -> list[int]:
@@ -104,32 +93,6 @@ def tag_values(match: Match, keywords: Iterable[str]) -> dict[str, str | None]:
     return out
 
 
-def _expected_instances(main_tags: dict[str, str | None]) -> int | None:
-    """A series' expected number of instances, from its main tags; None when they do not say."""
-    for keywords in _EXPECTED_FROM:
-        if all(main_tags.get(keyword) is not None for keyword in keywords):
-            try:
-                count = math.prod(int(str(main_tags[keyword])) for keyword in keywords)
-            except ValueError:
-                return None
-            return count if count > 0 else None
-    return None
-
-
-def _series_status(expected: int | None, numbers: Iterable[int | None]) -> str:
-    """`Complete`, `Missing`, `Inconsistent` or `Unknown`: the instance numbers against the expected count."""
-    if expected is None:
-        return "Unknown"
-    seen: set[int] = set()
-    for number in numbers:
-        if number is None:
-            continue
-        if not 0 < number <= expected or number in seen:
-            return "Inconsistent"
-        seen.add(number)
-    return "Complete" if len(seen) == expected else "Missing"
-
-
 def _document(level: Level, row: ResourceRow, match: Match) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ID": row.public_id,
@@ -146,7 +109,7 @@ def _document(level: Level, row: ResourceRow, match: Match) -> dict[str, Any]:
     if level is Level.STUDY:
         doc["PatientMainDicomTags"] = tag_values(match, MAIN_TAGS[Level.PATIENT])
     if level is Level.SERIES:
-        doc["ExpectedNumberOfInstances"] = _expected_instances(doc["MainDicomTags"])
+        doc["ExpectedNumberOfInstances"] = expected_instances(doc["MainDicomTags"].get)
     if level is Level.INSTANCE:
         doc["FileSize"] = row.file_size
         doc["FileUuid"] = str(uuid.uuid5(_FILE_NAMESPACE, row.path))
@@ -167,7 +130,7 @@ async def describe_resources(level: Level, public_ids: list[str]) -> list[dict[s
         if level is Level.SERIES:
             numbers = await instance_numbers([doc["ID"] for doc in found])
             for doc in found:
-                doc["Status"] = _series_status(doc["ExpectedNumberOfInstances"], numbers[doc["ID"]])
+                doc["Status"] = series_status(doc["ExpectedNumberOfInstances"], numbers[doc["ID"]])
         documents += found
     return documents
 

@@ -240,8 +240,16 @@ def test_series_status_counts_instances_as_orthanc_does(http: httpx.Client, tmp_
                 theirs = peer.get(f"/series/{stored['ParentSeries']}").json()
                 assert (ours["ExpectedNumberOfInstances"], ours["Status"]) == (expected, status), case
                 assert (theirs["ExpectedNumberOfInstances"], theirs["Status"]) == (expected, status), case
+                assert completions(http, stored["ParentSeries"]) == completions(peer, stored["ParentSeries"]), case
     finally:
         orthanc.stop()
+
+
+def completions(client: httpx.Client, series: str) -> list[int]:
+    """Where CompletedSeries of `series` stands among the series' changes (by position, from 0)."""
+    log = client.get("/changes", params={"limit": 10_000}).json()["Changes"]
+    mine = [c["ChangeType"] for c in log if c["ID"] == series and not c["ChangeType"].startswith("Stable")]
+    return [index for index, kind in enumerate(mine) if kind == "CompletedSeries"]
 
 
 def same_values(ours: dict[str, str], theirs: dict[str, str]) -> bool:
