@@ -122,11 +122,7 @@ def _assignments(columns: tuple[str, ...]) -> str:
 
 def _patient(p: ParsedInstance, now: datetime.datetime, changes: list[Change]) -> Generator[Sql, Any, int]:
     values = _patient_values(p)
-    row = yield from _one(  # a new instance is news of its patient too, as of its study and series
-        "UPDATE patients SET last_update = {} WHERE public_id = {}"
-        f" RETURNING id, {', '.join(_PATIENT_COLUMNS)}",
-        now, p.ids.patient,
-    )
+    row = yield from _one(f"SELECT id, {', '.join(_PATIENT_COLUMNS)} FROM patients WHERE public_id = {{}}", p.ids.patient)
     if row is None:
         row = yield from _one(
             "INSERT INTO patients (public_id, patient_id, patient_name, patient_name_key, birth_date, sex, last_update)"
@@ -137,7 +133,8 @@ def _patient(p: ParsedInstance, now: datetime.datetime, changes: list[Change]) -
             return (yield from _patient(p, now, changes))
         changes.append(("NewPatient", Level.PATIENT, p.ids.patient))
     elif tuple(row[c] for c in _PATIENT_COLUMNS) != values:
-        yield Sql(f"UPDATE patients SET {_assignments(_PATIENT_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
+        yield Sql(f"UPDATE patients SET {_assignments(_PATIENT_COLUMNS)}, last_update = {{}} WHERE id = {{}}",
+                  (*values, now, row["id"]))
     return int(row["id"])
 
 

@@ -51,7 +51,12 @@ _PARENT = {Level.STUDY: ("patients", "patient"), Level.SERIES: ("studies", "stud
 _CHILD = {Level.PATIENT: ("studies", "patient", "c.id"), Level.STUDY: ("series", "study", "c.series_number, c.id"),
           Level.SERIES: ("instances", "series", "c.instance_number, c.id")}
 _INSTANCE_COLUMNS = ", r.file_size AS file_size, r.path AS path, r.instance_number AS instance_number"
-_UPDATED = {Level.INSTANCE: "r.received_at"}
+_UPDATED = {
+    Level.PATIENT: "COALESCE((SELECT MAX(x.last_update) FROM studies x WHERE x.patient = r.id), r.last_update)",
+    Level.INSTANCE: "r.received_at",
+}
+"""When a resource last changed: a patient when its latest study did (a new instance updates its study's
+row, not the patient's: one row write less per instance)."""
 _STABLE = {
     Level.PATIENT: "NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient = r.id AND x.stable = FALSE)",
     Level.STUDY: "r.stable",
