@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
+from bench.cpu import CpuUse, cpu_note, cpu_use
 from bench.data import BenchData, IngestSets, SeriesFiles
 from bench.http import Target, count_matches, post_files, stow, stow_body
 from bench.memory import PeakMemory
@@ -34,11 +35,15 @@ def _check_stored(target: Target, files: SeriesFiles) -> None:
         raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of {files.series}")
 
 
+def _stow(target: Target, files: SeriesFiles, body: Path) -> float:
+    return len(files.files) / stow(target, body).seconds
+
+
 def stow_rate(target: Target, files: SeriesFiles, body: Path) -> float:
     """Instances per second of one STOW-RS request holding the whole series (`body`), checked."""
-    seconds = stow(target, body).seconds
+    rate = _stow(target, files, body)
     _check_stored(target, files)
-    return len(files.files) / seconds
+    return rate
 
 
 def _stow_parallel(target: Target, files: SeriesFiles, bodies: list[Path]) -> float:
@@ -46,9 +51,7 @@ def _stow_parallel(target: Target, files: SeriesFiles, bodies: list[Path]) -> fl
     start = time.perf_counter()
     with ThreadPoolExecutor(len(bodies)) as pool:
         list(pool.map(lambda body: stow(target, body), bodies))
-    seconds = time.perf_counter() - start
-    _check_stored(target, files)
-    return len(files.files) / seconds
+    return len(files.files) / (time.perf_counter() - start)
 
 
 def _cstore(target: Target, files: SeriesFiles) -> float:
@@ -57,19 +60,19 @@ def _cstore(target: Target, files: SeriesFiles) -> float:
     start = time.perf_counter()
     subprocess.run(["storescu", "-aet", "BENCH", "-aec", aet, "127.0.0.1", str(port), *map(str, files.files)],
                    check=True, capture_output=True)
-    seconds = time.perf_counter() - start
-    _check_stored(target, files)
-    return len(files.files) / seconds
+    return len(files.files) / (time.perf_counter() - start)
 
 
 def _rest(target: Target, files: SeriesFiles) -> float:
     answers, _ = post_files(target, f"{target.rest}/instances", list(files.files), "application/dicom")
-    _check_stored(target, files)
     return len(answers) / sum(a.seconds for a in answers)
 
 
-def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> dict[str, float]:
-    """One round of the ingest rows on one server: instances (multi-frame: MB) per second by row key."""
+def _round(
+    target: Target, sets: IngestSets, work: Path, profiler: Profiler
+) -> dict[str, tuple[float, CpuUse]]:
+    """One round of the ingest rows on one server, by row key: instances (multi-frame: MB) per second, and
+    the server's CPU time meanwhile."""
     single = stow_body(list(sets.stow.files), work / "stow.body")
     parts = [list(sets.stow_parallel.files[i::CLIENTS]) for i in range(CLIENTS)]
     quarters = [stow_body(part, work / f"stow4-{i}.body") for i, part in enumerate(parts)]
@@ -77,21 +80,25 @@ def _round(target: Target, sets: IngestSets, work: Path, profiler: Profiler) -> 
               for key, files in (("mr", sets.mr), ("jpeg", sets.jpeg), ("multiframe", sets.multiframe))}
     megabytes = sets.multiframe.size / 1e6
     measures: dict[str, Callable[[], float]] = {
-        "stow": lambda: stow_rate(target, sets.stow, single),
+        "stow": lambda: _stow(target, sets.stow, single),
         "stow4": lambda: _stow_parallel(target, sets.stow_parallel, quarters),
         "cstore": lambda: _cstore(target, sets.cstore),
         "rest": lambda: _rest(target, sets.rest),
-        "mr": lambda: stow_rate(target, sets.mr, others["mr"]),
-        "jpeg": lambda: stow_rate(target, sets.jpeg, others["jpeg"]),
+        "mr": lambda: _stow(target, sets.mr, others["mr"]),
+        "jpeg": lambda: _stow(target, sets.jpeg, others["jpeg"]),
         # one instance: instances/s times its size is MB/s
-        "multiframe": lambda: stow_rate(target, sets.multiframe, others["multiframe"]) * megabytes,
+        "multiframe": lambda: _stow(target, sets.multiframe, others["multiframe"]) * megabytes,
     }
+    series = {"stow": sets.stow, "stow4": sets.stow_parallel, "cstore": sets.cstore, "rest": sets.rest,
+              "mr": sets.mr, "jpeg": sets.jpeg, "multiframe": sets.multiframe}
     if target.dicom is None:
         del measures["cstore"]
     result = {}
     for key, measure in measures.items():
-        with profiler.record(target, key):
-            result[key] = measure()
+        with profiler.record(target, key), cpu_use(target.pid, len(series[key].files)) as use:
+            rate = measure()
+        _check_stored(target, series[key])  # outside the timed and metered work
+        result[key] = rate, use
     return result
 
 
@@ -124,16 +131,20 @@ def ingest_rows(targets: list[Target], data: BenchData, work: Path, profiler: Pr
     work.mkdir(parents=True, exist_ok=True)
     rows = _rows(data)
     samples: dict[str, defaultdict[str, list[float]]] = {t.name: defaultdict(list) for t in targets}
+    cpu: defaultdict[str, dict[str, list[CpuUse]]] = defaultdict(lambda: {t.name: [] for t in targets})
     with ExitStack() as stack:
         peaks = {t.name: stack.enter_context(PeakMemory(t.pid)) for t in targets}
         for number, sets in enumerate(data.runs):
             for target in targets[number % 2:] + targets[:number % 2]:
-                for key, value in _round(target, sets, work, profiler).items():
+                for key, (value, use) in _round(target, sets, work, profiler).items():
                     samples[target.name][key].append(value)
+                    cpu[key][target.name].append(use)
     for target in targets:
         for key, values in samples[target.name].items():
             setattr(rows[key], target.name, figure(values, better="higher"))
         setattr(rows["memory"], target.name, Figure(peaks[target.name].megabytes))
         if target.dicom is None:
             rows["cstore"].note = f"{target.name}: not available, its pacs service answers no C-ECHO (no DIMSE SCP)"
+    for key, uses in cpu.items():
+        rows[key].note = "; ".join(n for n in (rows[key].note, cpu_note(uses)) if n)
     return list(rows.values())

@@ -24,7 +24,7 @@ __all__ = ["TABLES", "AuthEvent", "OneOffToken", "RefreshToken", "Revocation", "
 
 class User(Table, tablename="auth_users"):
     id = Serial(primary_key=True)
-    username = Varchar(length=32, unique=True, index=True, help_text="letters, digits, _; starts with a letter")
+    username = Varchar(length=32, unique=True, help_text="letters, digits, _; starts with a letter")
     name = Text(default="")
     password_hash = Text(default="", secret=True, help_text="argon2id PHC string; empty: token logins only")
     can_edit = Boolean(default=False, help_text="role editor (canEditResource) when true, viewer when false")
@@ -35,7 +35,7 @@ class User(Table, tablename="auth_users"):
 
 class OneOffToken(Table, tablename="auth_one_off_tokens"):
     id = Serial(primary_key=True)
-    jti = Varchar(length=32, unique=True, index=True)
+    jti = Varchar(length=32, unique=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     issued_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(default=TimestamptzNow())
@@ -47,7 +47,7 @@ class Session(Table, tablename="auth_sessions"):
     """A refresh token family: every refresh token rotated from one exchange."""
 
     id = Serial(primary_key=True)
-    sid = Varchar(length=32, unique=True, index=True)
+    sid = Varchar(length=32, unique=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     address = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -59,7 +59,7 @@ class Session(Table, tablename="auth_sessions"):
 class RefreshToken(Table, tablename="auth_refresh_tokens"):
     id = Serial(primary_key=True)
     session = ForeignKey(Session, on_delete=OnDelete.cascade, null=False, index=True)
-    digest = Varchar(length=64, unique=True, index=True, help_text="SHA-256 of the token, hex")
+    digest = Varchar(length=64, unique=True, help_text="SHA-256 of the token, hex")
     issued_at = Timestamptz(default=TimestamptzNow())
     used_at = Timestamptz(null=True, default=None, help_text="rotated: presenting it again is a reuse")
 

@@ -28,7 +28,7 @@ __all__ = ["Change", "Instance", "Job", "Modality", "Patient", "Series", "Study"
 
 class Patient(Table, tablename="patients"):
     id = Serial(primary_key=True)
-    public_id = Varchar(length=44, unique=True, index=True, help_text="Orthanc ID: SHA-1 of PatientID")
+    public_id = Varchar(length=44, unique=True, help_text="Orthanc ID: SHA-1 of PatientID")
     patient_id = Text(default="", index=True)
     patient_name = Text(default="")
     patient_name_key = Text(default="", help_text="folded name words for fuzzy matching, space-delimited")
@@ -39,9 +39,9 @@ class Patient(Table, tablename="patients"):
 
 class Study(Table, tablename="studies"):
     id = Serial(primary_key=True)
-    public_id = Varchar(length=44, unique=True, index=True)
+    public_id = Varchar(length=44, unique=True)
     patient = ForeignKey(Patient, on_delete=OnDelete.cascade, null=False, index=True)
-    study_uid = Varchar(length=64, unique=True, index=True)
+    study_uid = Varchar(length=64, unique=True)
     study_date = Varchar(length=8, default="", index=True)
     study_time = Varchar(length=16, default="")
     accession_number = Text(default="", index=True)
@@ -64,9 +64,9 @@ class Study(Table, tablename="studies"):
 
 class Series(Table, tablename="series"):
     id = Serial(primary_key=True)
-    public_id = Varchar(length=44, unique=True, index=True)
+    public_id = Varchar(length=44, unique=True)
     study = ForeignKey(Study, on_delete=OnDelete.cascade, null=False, index=True)
-    series_uid = Varchar(length=64, unique=True, index=True)
+    series_uid = Varchar(length=64, unique=True)
     modality = Varchar(length=16, default="", index=True)
     series_number = Integer(null=True, default=None)
     description = Text(default="")
@@ -80,9 +80,9 @@ class Series(Table, tablename="series"):
 
 class Instance(Table, tablename="instances"):
     id = Serial(primary_key=True)
-    public_id = Varchar(length=44, unique=True, index=True)
+    public_id = Varchar(length=44, unique=True)
     series = ForeignKey(Series, on_delete=OnDelete.cascade, null=False, index=True)
-    sop_uid = Varchar(length=64, unique=True, index=True)
+    sop_uid = Varchar(length=64, unique=True)
     sop_class_uid = Varchar(length=64, default="")
     instance_number = Integer(null=True, default=None)
     number_of_frames = Integer(default=1)
@@ -115,7 +115,7 @@ class Modality(Table, tablename="modalities"):
     """
 
     id = Serial(primary_key=True)
-    name = Varchar(length=64, unique=True, index=True, help_text="the name in /modalities/{name}")
+    name = Varchar(length=64, unique=True, help_text="the name in /modalities/{name}")
     aet = Varchar(length=16, index=True)
     host = Text(help_text="IPv4, IPv6 or DNS name")
     port = Integer()
@@ -132,7 +132,7 @@ class Job(Table, tablename="jobs"):
     """Long work (retrieve, send) with progress, run by `pacsbox.pacs.jobs`."""
 
     id = Serial(primary_key=True)
-    public_id = Varchar(length=36, unique=True, index=True)
+    public_id = Varchar(length=36, unique=True)
     job_type = Varchar(length=32)
     state = Varchar(length=16, default="Pending", help_text="Pending, Running, Success, Failure")
     progress = Integer(default=0, help_text="percent")

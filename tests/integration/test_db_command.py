@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tests.conftest import database_env
@@ -15,9 +17,9 @@ from tests.conftest import database_env
 pytestmark = pytest.mark.db
 
 
-def pacsbox_db(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def pacsbox_db(folder: Path, env: dict[str, str], *args: str, service: str = "pacs") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pacsbox.cli", "db", *args, "--service", "pacs"],
+        [sys.executable, "-m", "pacsbox.cli", "db", *args, "--service", service],
         env={**os.environ, "PACSBOX_CONFIG_DIR": str(folder), **env}, capture_output=True, text=True, timeout=60,
     )
 
@@ -38,6 +40,48 @@ def test_life_of_a_database(tmp_path: Path, postgres) -> None:
     assert pacsbox_db(tmp_path, env, "check").returncode == 3
     assert pacsbox_db(tmp_path, env, "upgrade").returncode == 0
     assert pacsbox_db(tmp_path, env, "check").returncode == 0
+
+
+_PG_INDEXED_COLUMNS = """
+    SELECT t.relname AS table_name, a.attname AS column_name FROM pg_index i
+    JOIN pg_class t ON t.oid = i.indrelid JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
+    WHERE i.indnatts = 1 AND t.relnamespace = 'public'::regnamespace
+"""
+
+
+def _single_column_indexes(env: dict[str, str], folder: Path, service: str) -> list[tuple[str, str]]:
+    """(table, column) of every one-column index of the service's database, once per index."""
+    url = env["PACSBOX_DATABASE_URL"]
+    if url:
+        async def fetch() -> list[tuple[str, str]]:
+            connection = await asyncpg.connect(url)
+            try:
+                return [(r["table_name"], r["column_name"]) for r in await connection.fetch(_PG_INDEXED_COLUMNS)]
+            finally:
+                await connection.close()
+        return asyncio.run(fetch())
+    indexed = []
+    with sqlite3.connect(folder / "data" / f"{service}.sqlite") as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for index in connection.execute(f"PRAGMA index_list('{table}')").fetchall():
+                columns = connection.execute(f"PRAGMA index_info('{index[1]}')").fetchall()
+                if len(columns) == 1:
+                    indexed.append((table, columns[0][2]))
+    return indexed
+
+
+@pytest.mark.parametrize("service", ["pacs", "auth"])
+def test_no_column_is_indexed_twice(tmp_path: Path, postgres, service: str) -> None:
+    """Every stored instance writes each index of its rows: a unique column's constraint already indexes it,
+    and a second index on it only doubled those writes (and the disk they take)."""
+    env = database_env(postgres)
+    created = pacsbox_db(tmp_path, env, "create", service=service)
+    assert created.returncode == 0, created.stderr
+    indexed = _single_column_indexes(env, tmp_path, service)
+    assert ("instances" if service == "pacs" else "auth_users", "public_id" if service == "pacs" else "username") in indexed
+    twice = {pair for pair in indexed if indexed.count(pair) > 1}
+    assert not twice, f"indexed twice: {sorted(twice)}"
 
 
 def test_outdated_and_invalid_schemas(tmp_path: Path) -> None:

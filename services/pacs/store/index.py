@@ -138,6 +138,17 @@ def _patient(p: ParsedInstance, now: datetime.datetime, changes: list[Change]) -
     return int(row["id"])
 
 
+def _unstable(table: str, row: dict[str, Any]) -> Steps:
+    """A stable study or series that receives an instance is unstable again.
+
+    A statement of its own, run only then: setting the indexed `stable` column
+    in every instance's update, even to the value it had, rewrote a page of its
+    index each time.
+    """
+    if row["stable"]:
+        yield Sql(f"UPDATE {table} SET stable = FALSE WHERE id = {{}}", (row["id"],))
+
+
 def _study(
     p: ParsedInstance, patient: int, now: datetime.datetime, changes: list[Change]
 ) -> Generator[Sql, Any, tuple[int, str]]:
@@ -147,8 +158,8 @@ def _study(
     """
     values = _study_values(p)
     row = yield from _one(
-        "UPDATE studies SET num_instances = num_instances + 1, last_update = {}, stable = FALSE WHERE study_uid = {}"
-        f" RETURNING id, modalities, {', '.join(_STUDY_COLUMNS)}",
+        "UPDATE studies SET num_instances = num_instances + 1, last_update = {} WHERE study_uid = {}"
+        f" RETURNING id, modalities, stable, {', '.join(_STUDY_COLUMNS)}",
         now, p.study_uid,
     )
     if row is None:
@@ -159,6 +170,7 @@ def _study(
             return (yield from _study(p, patient, now, changes))
         changes.append(("NewStudy", Level.STUDY, p.ids.study))
         return int(row["id"]), ""
+    yield from _unstable("studies", row)
     if tuple(row[c] for c in _STUDY_COLUMNS) != values:
         yield Sql(f"UPDATE studies SET {_assignments(_STUDY_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
     return int(row["id"]), str(row["modalities"])
@@ -183,8 +195,8 @@ def _series(
     were read under the study's lock), or brought up to date."""
     values = _series_values(p)
     row = yield from _one(
-        "UPDATE series SET num_instances = num_instances + 1, last_update = {}, stable = FALSE WHERE series_uid = {}"
-        f" RETURNING id, {', '.join(_SERIES_COLUMNS)}",
+        "UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE series_uid = {}"
+        f" RETURNING id, stable, {', '.join(_SERIES_COLUMNS)}",
         now, p.series_uid,
     )
     if row is None:
@@ -200,6 +212,7 @@ def _series(
         yield Sql("UPDATE studies SET num_series = num_series + 1, modalities = {} WHERE id = {}", (joined, study))
         changes.append(("NewSeries", Level.SERIES, p.ids.series))
         return int(row["id"])
+    yield from _unstable("series", row)
     stored = tuple(row[c] for c in _SERIES_COLUMNS)
     if stored != values:
         yield Sql(f"UPDATE series SET {_assignments(_SERIES_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
