@@ -121,8 +121,7 @@ def _retrieve_url(root: str, level: Level, item: dict[str, Any]) -> str:
 async def _answer(request: Request, settings: Settings, level: Level, scope: dict[Level, str]) -> Response:
     _check_accept(request)
     qido = parse_qido(level, list(request.query_params.multi_items()), scope, settings.limits.search_max_results)
-    extra = qido.include_all or any(tag not in ATTRIBUTES for tag in qido.tags)
-    matches = await search(qido.query, qido.tags, extra_tags=extra)
+    matches = await search(qido.query, qido.tags, extra_tags=qido.include_all)
     window = (qido.query.limit or 1) - 1
     headers = {}
     if len(matches) > window:

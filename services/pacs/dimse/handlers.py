@@ -32,7 +32,7 @@ from pacsbox.pacs.dimse.bridge import LoopBridge
 from pacsbox.pacs.dimse.identifiers import identifier_dataset, parse_identifier, retrieve_query
 from pacsbox.pacs.dimse.outgoing import accepted_syntaxes, outgoing_contexts, outgoing_dataset
 from pacsbox.pacs.dimse.remotes import remote_by_aet
-from pacsbox.pacs.search import ATTRIBUTES, search
+from pacsbox.pacs.search import search
 from pacsbox.pacs.store import InstanceStore, Origin
 from pacsbox.pacs.store.reader import StoredInstance, find_instances_of
 
@@ -95,15 +95,15 @@ def handle_store(event: evt.Event, scp: Scp) -> int:
 def handle_find(event: evt.Event, scp: Scp) -> Iterator[tuple[int, Dataset | None]]:
     """C-FIND at PATIENT, STUDY, SERIES or IMAGE level, matched as QIDO-RS matches; C-CANCEL checked per match."""
     limit = scp.settings.limits.search_max_results
+    request = event.identifier
     try:
-        query, tags = parse_identifier(event.identifier, limit)
+        query, tags = parse_identifier(request, limit)
     except BadRequest as error:
         log.warning("C-FIND from %s refused: %s", _calling(event), error.message)
         yield IDENTIFIER_MISMATCH, None
         return
     try:
-        extra = any(tag not in ATTRIBUTES for tag in tags)
-        matches = scp.bridge.run(search(query, tags, extra_tags=extra))
+        matches = scp.bridge.run(search(query, tags))
     except BadRequest as error:
         log.warning("C-FIND from %s refused: %s", _calling(event), error.message)
         yield IDENTIFIER_MISMATCH, None
@@ -119,7 +119,7 @@ def handle_find(event: evt.Event, scp: Scp) -> Iterator[tuple[int, Dataset | Non
         if event.is_cancelled:
             yield CANCELLED, None
             return
-        yield PENDING, identifier_dataset(match, tags, scp.settings.dicom.aet)
+        yield PENDING, identifier_dataset(match, tags, scp.settings.dicom.aet, request)
 
 
 def _wait_until_sent(assoc: Association, timeout: float = 1.0) -> None:

@@ -4,6 +4,11 @@ PS3.4 C.2.2.1: a key with a value is matched, an empty key asks for the
 attribute to be returned. Keys pacsbox does not index are returned when the
 stored metadata holds them, and not matched (PS3.4 C.2.2.1.1 allows an SCP not
 to match optional keys). The matching itself is the QIDO-RS matcher.
+
+A sequence key (PS3.4 C.2.2.2.6) is returned too: with no item, or one empty
+item, as stored, every item whole; with item keys, every stored item holding
+only those keys (nested sequences alike). Item key values are not matched.
+A sequence the match does not hold comes back empty.
 """
 
 from __future__ import annotations
@@ -67,9 +72,11 @@ def parse_identifier(identifier: Dataset, max_results: int) -> tuple[SearchQuery
     filters, tags = [], []
     for element in identifier:
         tag = int(element.tag)
-        if tag in _SKIPPED or element.VR == "SQ" or element.tag.is_private:
+        if tag in _SKIPPED or element.tag.is_private:
             continue
         tags.append(tag)
+        if element.VR == "SQ":  # returned (see `identifier_dataset`), not matched
+            continue
         value = _text(element.value).strip()
         attribute = ATTRIBUTES.get(tag)
         if tag == _MODALITY and level is Level.STUDY:  # what a study-level Modality key means
@@ -111,10 +118,40 @@ def retrieve_query(identifier: Dataset, max_results: int) -> SearchQuery:
     return query
 
 
-def identifier_dataset(match: Match, tags: tuple[int, ...], retrieve_aet: str) -> Dataset:
-    """The C-FIND response identifier of one match: the asked keys, valued where known."""
+def _requested_items(stored: dict[str, Any], key: Dataset) -> dict[str, Any]:
+    """A stored sequence (DICOM JSON) as a sequence key asks it: each item with only the key item's attributes,
+    or whole when the key item names none (PS3.4 C.2.2.2.6)."""
+    wanted = [element for element in key if not element.tag.is_private]
+    if not wanted:
+        return stored
+    items = []
+    for item in stored.get("Value") or []:
+        kept = {}
+        for element in wanted:
+            name = f"{int(element.tag):08X}"
+            value = item.get(name) if isinstance(item, dict) else None
+            if value is None:
+                if vr := _vr(int(element.tag)):
+                    kept[name] = {"vr": vr}
+            elif element.VR == "SQ" and element.value:
+                kept[name] = _requested_items(value, element.value[0])
+            else:
+                kept[name] = value
+        items.append(kept)
+    return {**stored, "Value": items} if items else {"vr": "SQ"}
+
+
+def identifier_dataset(
+    match: Match, tags: tuple[int, ...], retrieve_aet: str, request: Dataset | None = None
+) -> Dataset:
+    """The C-FIND response identifier of one match: the asked keys, valued where known; sequence keys of
+    `request` (the C-FIND identifier) cut to the item keys they name."""
     json = dicom_json(match, tags)
     json.pop(f"{_SPECIFIC_CHARACTER_SET:08X}", None)
+    for element in request or ():
+        name = f"{int(element.tag):08X}"
+        if element.VR == "SQ" and element.value and name in json:
+            json[name] = _requested_items(json[name], element.value[0])
     for tag in tags:
         if f"{tag:08X}" not in json and (vr := _vr(tag)):
             json[f"{tag:08X}"] = {"vr": vr}

@@ -144,12 +144,16 @@ _PATIENT_FIELDS = _tags("PatientName", "PatientID", "PatientBirthDate", "Patient
 _STUDY_FIELDS = _tags(
     "StudyDate", "StudyTime", "AccessionNumber", "ModalitiesInStudy", "ReferringPhysicianName",
     "StudyDescription", "StudyInstanceUID", "StudyID", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances",
+    "TimezoneOffsetFromUTC",
 )
 _SERIES_FIELDS = _tags(
     "Modality", "SeriesDescription", "SeriesInstanceUID", "SeriesNumber", "SeriesDate", "SeriesTime",
-    "NumberOfSeriesRelatedInstances",
+    "NumberOfSeriesRelatedInstances", "TimezoneOffsetFromUTC",
 )
-_INSTANCE_FIELDS = _tags("SOPClassUID", "SOPInstanceUID", "InstanceNumber", "NumberOfFrames", "Rows", "Columns", "BitsAllocated")
+_INSTANCE_FIELDS = _tags(
+    "SOPClassUID", "SOPInstanceUID", "InstanceNumber", "NumberOfFrames", "Rows", "Columns", "BitsAllocated",
+    "TimezoneOffsetFromUTC",
+)
 
 DEFAULT_FIELDS: dict[Level, tuple[int, ...]] = {
     Level.PATIENT: (*_PATIENT_FIELDS, tag_for_keyword("NumberOfPatientRelatedStudies")),  # type: ignore[misc]
@@ -157,4 +161,5 @@ DEFAULT_FIELDS: dict[Level, tuple[int, ...]] = {
     Level.SERIES: _SERIES_FIELDS,
     Level.INSTANCE: _INSTANCE_FIELDS,
 }
-"""Return keys per level (PS3.18 10.6.3.3); keys of the levels above join when a query is not scoped to them."""
+"""Return keys per level (PS3.18 10.6.3.3); keys of the levels above join when a query is not scoped to them.
+TimezoneOffsetFromUTC, "present if known" at every level, is read from the stored (first) instance."""

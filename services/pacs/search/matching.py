@@ -10,6 +10,8 @@ One matcher for QIDO-RS, C-FIND and Orthanc's `/tools/find`. The kinds:
 - UID list: several UIDs separated by `\\` (or `,` as QIDO clients send) match
   any of them; likewise code strings such as Modality (`CT\\MR`, `CT,MR`);
 - range: dates, times and date-times `A-B`, `A-` or `-B`, inclusive;
+  dates and times in the pre-3.0 forms `yyyy.mm.dd` and `hh:mm:ss` (PS3.5 6.2)
+  are matched as the DICOM 3 values the index holds;
 - fuzzy (QIDO `fuzzymatching=true`, person names only): every word of the
   query is a case- and accent-insensitive prefix of a word of the name.
 
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from pacsbox.core.errors import BadRequest
 from pacsbox.pacs.search.attributes import Attribute
-from pacsbox.pacs.store.parse import fold_person_name
+from pacsbox.pacs.store.parse import dicom3_date, dicom3_time, fold_person_name
 
 __all__ = ["Condition", "condition_for"]
 
@@ -33,6 +35,7 @@ _TIME = re.compile(r"^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$")
 _DATETIME = re.compile(r"^\d{4,14}(\.\d{1,6})?([+-]\d{4})?$")
 _RANGE_VRS = {"DA": _DATE, "TM": _TIME, "DT": _DATETIME}
 _LIST_VRS = {"UI", "CS"}
+_DICOM3 = {"DA": dicom3_date, "TM": dicom3_time}
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def _text(column: str, value: str, case_sensitive: bool) -> Condition:
 def _range(attribute: Attribute, value: str, name: str) -> Condition:
     pattern = _RANGE_VRS[attribute.vr]
     low, _, high = value.partition("-")
-    low, high = low.strip(), high.strip()
+    low, high = _dicom3(attribute.vr, low.strip()), _dicom3(attribute.vr, high.strip())
     for bound in (low, high):
         if bound and not pattern.match(bound):
             raise BadRequest(f"{name}={value!r}: not a valid {attribute.vr} range")
@@ -80,6 +83,11 @@ def _range(attribute: Attribute, value: str, name: str) -> Condition:
         parts.append(f"{attribute.column} <= {{}}")
         args.append(_upper_bound(attribute.vr, high))
     return Condition(" AND ".join(parts), tuple(args))
+
+
+def _dicom3(vr: str, value: str) -> str:
+    convert = _DICOM3.get(vr)
+    return convert(value) if convert else value
 
 
 def _upper_bound(vr: str, high: str) -> str:
@@ -154,7 +162,7 @@ def condition_for(
         return _range(attribute, value, name)
     if attribute.vr == "PN" and fuzzy and attribute.fuzzy_column:
         return _fuzzy(attribute, value)
-    values = _split_list(value, attribute.vr)
+    values = _split_list(_dicom3(attribute.vr, value), attribute.vr)
     if not values:  # separators only: an empty list matches everything
         return None
     if len(values) > 1:

@@ -4,7 +4,8 @@ The route (QIDO-RS, `/tools/find`) or the DIMSE handler parses what the
 client sent into a `SearchQuery`; this module is the only one that turns it
 into SQL. Attributes the index does not hold (an `includefield` such as
 Rows) are read from the stored DICOM JSON of the instance, or, at study and
-series level, of the first instance of each match.
+series level, of the first instance of each match: only those elements, cut
+out by the database, unless the whole dataset is asked for.
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
 
     Args:
         query: what to match.
-        return_tags: tags whose values are wanted; indexed ones come from the index.
-        extra_tags: also load stored DICOM JSON (for tags the index does not hold, or `includefield=all`).
+        return_tags: tags whose values are wanted; indexed ones come from the index, the others from the
+            stored DICOM JSON (`Match.metadata` holds those elements).
+        extra_tags: load the whole stored DICOM JSON (`includefield=all`, REST documents).
 
     Raises:
         BadRequest: a key of a level below the query's, or a value that cannot be matched.
@@ -97,8 +99,9 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
     alias = _ALIAS[query.level]
     columns = [f"{alias}.id AS row_id", f"{alias}.public_id AS public_id"]
     columns += [f"{a.column} AS a_{a.hex.lower()}" for a in wanted]
-    if extra_tags and query.level is Level.INSTANCE:
-        columns.append("i.metadata AS metadata")
+    stored = None if extra_tags else [tag for tag in tags if tag not in ATTRIBUTES]
+    if query.level is Level.INSTANCE:
+        columns += _stored_columns(stored)
     conditions, args = [], []
     for item in query.filters:
         if LEVEL_DEPTH[item.attribute.level] > LEVEL_DEPTH[query.level]:
@@ -133,13 +136,13 @@ async def search(query: SearchQuery, return_tags: Iterable[int], *, extra_tags: 
             level=query.level,
             public_id=row["public_id"],
             values={a.tag: row[f"a_{a.hex.lower()}"] for a in wanted},
-            metadata=json.loads(row["metadata"]) if row.get("metadata") else None,
+            metadata=_stored_json(row, stored) if query.level is Level.INSTANCE else None,
             row_id=row["row_id"],
         )
         for row in rows
     ]
-    if extra_tags and query.level is not Level.INSTANCE and matches:
-        await _attach_representative_metadata(query.level, matches)
+    if query.level is not Level.INSTANCE and matches and stored != []:
+        await _attach_representative_metadata(query.level, matches, stored)
     return matches
 
 
@@ -147,12 +150,45 @@ def _is_sqlite() -> bool:
     return Instance._meta.db.engine_type == "sqlite"
 
 
-async def _attach_representative_metadata(level: Level, matches: list[Match]) -> None:
+_UNREADABLE = ("NaN", "Infinity", "\\u0000")
+"""Text of a stored header (Python's JSON) that the database cannot read as JSON: NaN and Infinity (a DS or FD
+value) are not JSON, and PostgreSQL refuses a document holding \\u0000. Such headers are read here instead."""
+
+
+def _stored_columns(stored: list[int] | None) -> list[str]:
+    """Columns reading the stored DICOM JSON of instance `i`: all of it (`stored` None), or only the elements
+    of `stored`, each cut out by the database as its own JSON text, so a search does not carry and parse
+    every match's whole header (the whole one comes only when the database cannot read it)."""
+    if stored is None:
+        return ["i.metadata AS metadata"]
+    if not stored:
+        return []
+    if _is_sqlite():
+        readable, element = "json_valid(i.metadata)", "json_extract(i.metadata, '$.\"{}\"')"
+    else:
+        readable = " AND ".join(["i.metadata != ''", *(f"strpos(i.metadata, '{text}') = 0" for text in _UNREADABLE)])
+        element = "(i.metadata::json -> '{}')::text"
+    columns = [f"CASE WHEN {readable} THEN NULL ELSE NULLIF(i.metadata, '') END AS metadata"]
+    return columns + [f"CASE WHEN {readable} THEN {element.format(f'{tag:08X}')} END AS m_{tag:08x}" for tag in stored]
+
+
+def _stored_json(row: dict[str, Any], stored: list[int] | None) -> dict[str, Any] | None:
+    if row.get("metadata"):
+        whole = json.loads(row["metadata"])
+        if stored is None:
+            return whole
+        return {key: whole[key] for key in (f"{tag:08X}" for tag in stored) if key in whole}
+    if stored is None:
+        return None
+    return {f"{tag:08X}": json.loads(row[f"m_{tag:08x}"]) for tag in stored if row.get(f"m_{tag:08x}") is not None}
+
+
+async def _attach_representative_metadata(level: Level, matches: list[Match], stored: list[int] | None) -> None:
     by_id = {m.row_id: m for m in matches}
     ids = ", ".join(str(int(i)) for i in by_id)
     rows = await Instance.raw(
-        f"SELECT x.owner AS owner, i.metadata AS metadata FROM instances i"
+        f"SELECT x.owner AS owner, {', '.join(_stored_columns(stored))} FROM instances i"
         f" JOIN ({_REPRESENTATIVE[level].format(ids=ids)}) x ON i.id = x.first"
     )
     for row in rows:
-        by_id[row["owner"]].metadata = json.loads(row["metadata"]) if row["metadata"] else None
+        by_id[row["owner"]].metadata = _stored_json(row, stored)

@@ -8,7 +8,8 @@ from typing import Any
 from pydicom.datadict import dictionary_VR
 
 from pacsbox.core.dicom import element
-from pacsbox.pacs.search.attributes import ATTRIBUTES
+from pacsbox.pacs.search.attributes import ATTRIBUTES, LEVEL_DEPTH
+from pacsbox.pacs.search.levels import level_of
 from pacsbox.pacs.search.query import Match
 from pacsbox.pacs.store.metadata import BULK_PLACEHOLDER
 
@@ -37,7 +38,8 @@ def _public(value: dict[str, Any], dicomweb_root: str) -> dict[str, Any]:
 def dicom_json(
     match: Match, tags: Iterable[int], *, include_all: bool = False, dicomweb_root: str = ""
 ) -> dict[str, Any]:
-    """DICOM JSON of `match` holding `tags` (and every stored attribute with `include_all`).
+    """DICOM JSON of `match` holding `tags` (and, with `include_all`, every stored attribute of the match's
+    level and those above it: a study's, not its first instance's; see `levels`).
 
     Indexed values win over stored JSON (they are what was matched). Values are
     UTF-8 text, so SpecificCharacterSet is always ISO_IR 192.
@@ -45,7 +47,11 @@ def dicom_json(
     out: dict[str, Any] = {}
     stored = match.metadata or {}
     if include_all:
-        out.update((key, _public(value, dicomweb_root)) for key, value in stored.items() if not key.startswith("0002"))
+        depth = LEVEL_DEPTH[match.level]
+        out.update(
+            (key, _public(value, dicomweb_root)) for key, value in stored.items()
+            if not key.startswith("0002") and LEVEL_DEPTH[level_of(int(key, 16))] <= depth
+        )
     for tag in tags:
         key = f"{tag:08X}"
         if tag in match.values:

@@ -37,7 +37,7 @@ from pacsbox.pacs.store.metadata import instance_metadata
 from pacsbox.pacs.store.raw_values import SharedValues, convert
 from pacsbox.pacs.store.series_status import expected_instances
 
-__all__ = ["ParsedInstance", "fold_person_name", "parse_instance"]
+__all__ = ["ParsedInstance", "dicom3_date", "dicom3_time", "fold_person_name", "parse_instance"]
 
 # Real-world headers break the standard in small ways: store them, do not warn per value.
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
@@ -102,15 +102,24 @@ def _tag(keyword: str) -> int:
     return tag
 
 
+def dicom3_date(text: str) -> str:
+    """`yyyymmdd` for the pre-3.0 form `yyyy.mm.dd` (PS3.5 6.2 asks readers to accept it); other text unchanged."""
+    return _LEGACY_DATE.sub(r"\1\2\3", text)
+
+
+def dicom3_time(text: str) -> str:
+    """`hhmmss.frac` for the pre-3.0 form `hh:mm:ss.frac` (PS3.5 6.2); other text unchanged."""
+    return text.replace(":", "") if _LEGACY_TIME.match(text) else text
+
+
 def _date(ds: Dataset, keyword: str) -> str:
-    """A DA value as the index holds it: `yyyymmdd`, the pre-3.0 form `yyyy.mm.dd` (PS3.5 6.2) rewritten."""
-    return _LEGACY_DATE.sub(r"\1\2\3", _text(ds, keyword))[:8]
+    """A DA value as the index holds it: `yyyymmdd`, the pre-3.0 form rewritten."""
+    return dicom3_date(_text(ds, keyword))[:8]
 
 
 def _time(ds: Dataset, keyword: str) -> str:
-    """A TM value as the index holds it: `hhmmss.frac`, the pre-3.0 form `hh:mm:ss.frac` (PS3.5 6.2) rewritten."""
-    text = _text(ds, keyword)
-    return (text.replace(":", "") if _LEGACY_TIME.match(text) else text)[:16]
+    """A TM value as the index holds it: `hhmmss.frac`, the pre-3.0 form rewritten."""
+    return dicom3_time(_text(ds, keyword))[:16]
 
 
 def _value_text(value: Any) -> str:

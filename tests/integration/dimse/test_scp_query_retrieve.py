@@ -91,6 +91,60 @@ def test_find_date_range_matches_like_qido(scp: DicomPacs, study: list[Dataset])
     assert len(responses(inside)) == 1 and responses(outside) == []
 
 
+@pytest.mark.parametrize("date", ["2024.01.15", "2024.01.01-2024.01.31", "2024.01.15-"])
+def test_find_date_in_the_pre_3_0_form_matches(scp: DicomPacs, study: list[Dataset], date: str) -> None:
+    """`yyyy.mm.dd` (the ACR-NEMA form PS3.5 6.2 asks readers to accept) matches as `yyyymmdd`, ranges too."""
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", f"StudyDate={date}", "PatientName=Query^*",
+                     "StudyInstanceUID")
+    [answer] = responses(result)
+    assert study[0].StudyInstanceUID in answer and "[20240115]" in answer
+
+
+def _item(**attributes: str) -> Dataset:
+    item = Dataset()
+    for keyword, value in attributes.items():
+        setattr(item, keyword, value)
+    return item
+
+
+@pytest.fixture(scope="module")
+def coded_study(scp: DicomPacs, tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """One instance whose study holds a ReferencedStudySequence and a ProcedureCodeSequence of two codes."""
+    (ds,) = make_series(1, patient_name="Sequence^Keys")
+    ds.ReferencedStudySequence = [
+        _item(ReferencedSOPClassUID="1.2.840.10008.3.1.2.3.1", ReferencedSOPInstanceUID="1.2.3.45"),
+    ]
+    ds.ProcedureCodeSequence = [
+        _item(CodeValue="P1", CodingSchemeDesignator="99X", CodeMeaning="Chest CT"),
+        _item(CodeValue="P2", CodingSchemeDesignator="99X", CodeMeaning="Abdomen CT"),
+    ]
+    files = write_files([ds], tmp_path_factory.mktemp("sequences"))
+    assert dcmtk("storescu", "-aec", "PACSBOX", "127.0.0.1", scp.dicom_port, *files).returncode == 0
+    return ds
+
+
+def test_find_returns_sequence_keys_whole_and_empty_when_not_held(scp: DicomPacs, coded_study: Dataset) -> None:
+    """A sequence key without item keys is answered with every stored item (PS3.4 C.2.2.2.6), as Orthanc does;
+    one the study does not hold comes back empty, as other keys do (Orthanc leaves it out)."""
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", f"StudyInstanceUID={coded_study.StudyInstanceUID}",
+                     "ProcedureCodeSequence", "ReferencedStudySequence", "ReferencedPatientSequence")
+    [answer] = responses(result)
+    assert re.search(r"\(0008,1032\) SQ \(Sequence with explicit length #=2\)", answer)
+    assert "Chest CT" in answer and "Abdomen CT" in answer and "[99X ]" in answer
+    assert re.search(r"\(0008,1110\) SQ \(Sequence with explicit length #=1\)", answer) and "1.2.3.45" in answer
+    assert re.search(r"\(0008,1120\) SQ \(Sequence with explicit length #=0\)", answer)
+
+
+def test_find_returns_only_the_item_keys_a_sequence_key_names(scp: DicomPacs, coded_study: Dataset) -> None:
+    """Item keys in a sequence key ask for those attributes of each item only (PS3.4 C.2.2.2.6); Orthanc sends
+    whole items."""
+    result = findscu(scp, "-S", "QueryRetrieveLevel=STUDY", f"StudyInstanceUID={coded_study.StudyInstanceUID}",
+                     "ProcedureCodeSequence[0].CodeValue", "ProcedureCodeSequence[0].CodeMeaning")
+    [answer] = responses(result)
+    assert "[P1]" in answer and "[P2]" in answer and "Chest CT" in answer
+    assert "99X" not in answer
+
+
 def test_find_honours_c_cancel(scp: DicomPacs, tmp_path: Path) -> None:
     """findscu cancels after the first match: the answer ends early with status 0xFE00 (cancelled).
 

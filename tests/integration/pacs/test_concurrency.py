@@ -181,7 +181,7 @@ def test_differing_versions_of_one_instance_stored_at_once_leave_one_consistent_
     base = next(iter(make_series(1, rows=64, columns=64, seed=7)))
     versions = []
     for n in range(8):
-        base.ImageComments = f"version {n} " + "x" * (40 * n)
+        base.ImageComments = f"version {n}:" + "x" * (40 * n)  # no trailing space: DICOM JSON drops that padding
         versions.append(dataset_bytes(base))
     instance = orthanc_id(base.PatientID, base.StudyInstanceUID, base.SeriesInstanceUID, base.SOPInstanceUID)
 
@@ -199,5 +199,5 @@ def test_differing_versions_of_one_instance_stored_at_once_leave_one_consistent_
         assert _recorded_checksum(fresh_pacs, instance) == hashlib.sha256(stored).hexdigest()
         metadata = client.get(f"/pacs/studies/{base.StudyInstanceUID}/series/{base.SeriesInstanceUID}/metadata").json()
     version = versions.index(stored)
-    assert metadata[0]["00204000"]["Value"] == [f"version {version} " + "x" * (40 * version)]
+    assert metadata[0]["00204000"]["Value"] == [f"version {version}:" + "x" * (40 * version)]
     assert len(list((fresh_pacs.data_dir / "storage").rglob("*.dcm"))) == 1

@@ -110,6 +110,24 @@ def test_series_and_instances_of_a_study(catalogue: tuple[ServiceProcess, dict[s
     assert [s["0020000D"]["Value"][0] for s in everywhere] == [uids["S2"]]
 
 
+def test_includefield_all_returns_the_attributes_of_the_level_searched(
+    catalogue: tuple[ServiceProcess, dict[str, str]],
+) -> None:
+    """`includefield=all` (PS3.18 10.6.3.3) answers a study with the patient's and the study's attributes and a series
+    with those and the series', as dcm4chee does, not with those of the instance their values are read from."""
+    server, uids = catalogue
+    query = {"StudyInstanceUID": uids["S1"], "includefield": "all"}
+    (study,) = httpx.get(f"{server.url}/pacs/studies", params=query).json()
+    (series,) = httpx.get(f"{server.url}/pacs/series", params=query).json()
+    (instance, _) = httpx.get(f"{server.url}/pacs/instances", params=query).json()
+    patient_and_study = {"00100010", "00100030", "0020000D", "00081030", "00080090", "00200010"}
+    series_only = {"0020000E", "00080060", "0008103E", "00080021"}
+    instance_only = {"00080018", "00080016", "00180050", "00280010", "00200032", "7FE00010"}
+    assert patient_and_study <= study.keys() and not (series_only | instance_only) & study.keys()
+    assert patient_and_study | series_only <= series.keys() and not instance_only & series.keys()
+    assert patient_and_study | series_only | instance_only <= instance.keys()
+
+
 def test_limit_and_offset_page_through_results(catalogue: tuple[ServiceProcess, dict[str, str]]) -> None:
     server, uids = catalogue
     pages = [
@@ -201,3 +219,32 @@ def test_studies_sharing_a_patient_id_keep_their_own_patient_details(pacs_http: 
     assert found(PatientID=patient_id, PatientSex="F") == {studies["Shared^Anna"]}
     series = pacs_http.get("/pacs/series", params={"PatientID": patient_id, "PatientName": "Shared^Bert"}).json()
     assert {item["0020000D"]["Value"][0] for item in series} == {studies["Shared^Bert"]}
+
+
+def test_timezone_offset_from_utc_is_returned_at_every_level_when_known(pacs_http: httpx.Client) -> None:
+    """PS3.18 tables 10.6.3-3 to -5: TimezoneOffsetFromUTC is in every study, series and instance answer when
+    known (Orthanc answers it too), without includefield."""
+    (ds,) = make_series(1, patient_name="Zone^Offset")
+    ds.TimezoneOffsetFromUTC = "+0530"
+    stored = store(pacs_http, dataset_bytes(ds))
+    for path in ("/pacs/studies", "/pacs/series", "/pacs/instances"):
+        (item,) = pacs_http.get(path, params={"StudyInstanceUID": stored.study}).json()
+        assert item["00080201"] == {"vr": "SH", "Value": ["+0530"]}, path
+
+
+def test_attributes_outside_the_index_come_from_headers_the_database_cannot_read_as_json(
+    pacs_http: httpx.Client,
+) -> None:
+    """A header with NaN or Infinity (a DS or FD value) or a NUL in a text is no JSON the database reads: a search
+    reads the attributes outside the index from it all the same."""
+    (ds,) = make_series(1, patient_name="Odd^Header")
+    ds.TimezoneOffsetFromUTC = "-0300"
+    ds.SliceThickness = "NaN"
+    ds.add_new(0x00189089, "FD", [float("inf"), 1.0, 0.0])
+    ds.add_new(0x00090010, "LO", "PRIVATE")
+    ds.add_new(0x00091010, "LO", "a\x00b")
+    stored = store(pacs_http, dataset_bytes(ds))
+    for path in ("/pacs/studies", "/pacs/series", "/pacs/instances"):
+        answer = pacs_http.get(path, params={"StudyInstanceUID": stored.study, "includefield": "ImageType"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()[0]["00080201"]["Value"] == ["-0300"], path

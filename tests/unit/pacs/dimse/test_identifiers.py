@@ -61,3 +61,11 @@ def test_request_identifier_names_a_bad_key() -> None:
         request_identifier(Level.STUDY, {"NotAKeyword": "x"})
     with pytest.raises(BadRequest, match="PatientName"):
         request_identifier(Level.STUDY, {"PatientName": ["a", "b"]})
+
+
+def test_sequence_keys_are_returned_not_matched() -> None:
+    code = Dataset()
+    code.CodeValue = "P1"
+    query, tags = parse_identifier(identifier("STUDY", ProcedureCodeSequence=[code], ReferencedStudySequence=[]),
+                                   max_results=5)
+    assert query.filters == () and {0x00081032, 0x00081110} <= set(tags)
