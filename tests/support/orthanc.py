@@ -14,7 +14,7 @@ import httpx
 
 from tests.support.ports import free_port
 
-__all__ = ["OrthancProcess"]
+__all__ = ["OrthancProcess", "comparable"]
 
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 
@@ -69,3 +69,24 @@ class OrthancProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def comparable(tags: dict[str, Any]) -> dict[str, Any]:
+    """Tags with private names dropped and numbers parsed, so that `5.000000` equals `5`."""
+    out = {}
+    for key, entry in tags.items():
+        value = entry["Value"]
+        if entry["Type"] == "Sequence":
+            value = [comparable(item) for item in value]
+        elif entry["Type"] == "String":
+            value = [number_or_text(v) for v in value.split("\\")]
+        name = entry["Name"] if int(key[:4], 16) % 2 == 0 else "private"
+        out[key] = (name, entry["Type"], entry.get("PrivateCreator"), value)
+    return out
+
+
+def number_or_text(value: str) -> object:
+    try:
+        return round(float(value), 6)
+    except ValueError:
+        return value

@@ -9,12 +9,14 @@ from litestar import Router
 
 from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
 from pacsbox.pacs.rest.changes import get_changes
+from pacsbox.pacs.rest.content import CONTENT_ROUTES
 from pacsbox.pacs.rest.find import tools_find
 from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
 from pacsbox.pacs.rest.jobs import JOB_ROUTES
 from pacsbox.pacs.rest.lookup import tools_lookup
 from pacsbox.pacs.rest.modalities import MODALITY_ROUTES
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
+from pacsbox.pacs.rest.summaries import SUMMARY_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
 
@@ -22,14 +24,17 @@ FAMILIES = [
     [get_system, get_statistics],
     [upload_instances],
     RESOURCE_ROUTES,
+    SUMMARY_ROUTES,
     INSTANCE_ROUTES,
+    CONTENT_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
     [get_changes],
     MODALITY_ROUTES,
     JOB_ROUTES,
 ]
-"""Route handlers by family: system, upload, resources, instances, archive, tools, changes, modalities, jobs."""
+"""Route handlers by family: system, upload, resources, summaries, instances, content, archive, tools,
+changes, modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 

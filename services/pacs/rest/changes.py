@@ -1,12 +1,15 @@
 """`GET /changes`: Orthanc's change log, for clients that follow what arrives and goes.
 
-    GET /changes?since=SEQ&limit=N    changes after SEQ, oldest first, at most N (default 100, at most 10000)
+    GET /changes?since=SEQ&limit=N    changes after SEQ, oldest first, at most N (default 100; a larger N
+                                      than 10000 gives pages of 10000, `Done` false while more follow)
     GET /changes?last                 only the latest change
 
     {"Changes": [{"ChangeType", "Date", "ID", "Path", "ResourceType", "Seq"}], "Done": bool, "Last": SEQ}
 
-Change types: NewPatient, NewStudy, NewSeries, NewInstance and Deleted as the index
-writes them; StableSeries, StableStudy and StablePatient from `store.stability`.
+Change types: NewInstance, NewSeries, NewStudy, NewPatient (in that order for one
+instance, as in Orthanc), CompletedSeries (the instance completed its series,
+`store.series_status`) and Deleted as the index writes them; StableSeries,
+StableStudy and StablePatient from `store.stability`.
 `Done` is true when no change follows this page; `Last` is the sequence
 number to pass as the next `since` (the log's latest when the page is empty).
 """
@@ -17,7 +20,6 @@ from typing import Any
 
 from litestar import Request, get
 
-from pacsbox.core.errors import BadRequest
 from pacsbox.pacs.rest.params import flag, non_negative
 from pacsbox.pacs.store.changes import read_changes
 
@@ -31,10 +33,8 @@ async def get_changes(request: Request) -> dict[str, Any]:
     """A page of the change log."""
     query = request.query_params
     since = non_negative(query, "since", 0) or 0
-    limit = non_negative(query, "limit", 100)
-    if limit is not None and limit > MAX_LIMIT:
-        raise BadRequest(f"limit={limit}: at most {MAX_LIMIT} changes per page")
-    page = await read_changes(since=since, limit=limit or 0, last_only=flag(query, "last"))
+    limit = min(non_negative(query, "limit", 100) or 0, MAX_LIMIT)  # Orthanc refuses no limit
+    page = await read_changes(since=since, limit=limit, last_only=flag(query, "last"))
     return {
         "Changes": [
             {

@@ -5,7 +5,8 @@ come from the index (what searches match), the others from the DICOM JSON
 stored at ingest for the instance (or, above it, the first instance). A tag
 absent from the stored dataset is absent from MainDicomTags, as in Orthanc.
 `IsStable` turns true once no instance arrived for `PACSBOX_STABLE_AGE`
-seconds (`store.stability`).
+seconds (`store.stability`). A series' ExpectedNumberOfInstances comes from its first instance's main tags
+and its `Status` from its instance numbers (`store.series_status`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pacsbox.core.errors import NotFound
 from pacsbox.pacs.rest.tags import element_text
 from pacsbox.pacs.search import ATTRIBUTES, Match, SearchQuery, search
 from pacsbox.pacs.store.ids import Level
-from pacsbox.pacs.store.resources import ResourceRow, read_resource_rows
+from pacsbox.pacs.store.resources import ResourceRow, instance_numbers, read_resource_rows
+from pacsbox.pacs.store.series_status import expected_instances, series_status
 
 __all__ = ["MAIN_TAGS", "describe_resource", "describe_resources", "orthanc_date", "tag_values"]
 
 MAIN_TAGS: dict[Level, tuple[str, ...]] = {
-    Level.PATIENT: ("PatientName", "PatientID", "PatientBirthDate", "PatientSex"),
+    Level.PATIENT: ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "OtherPatientIDs"),
     Level.STUDY: (
         "StudyDate", "StudyTime", "StudyID", "StudyDescription", "AccessionNumber", "StudyInstanceUID",
         "RequestedProcedureDescription", "InstitutionName", "RequestingPhysician", "ReferringPhysicianName",
@@ -107,8 +109,7 @@ def _document(level: Level, row: ResourceRow, match: Match) -> dict[str, Any]:
     if level is Level.STUDY:
         doc["PatientMainDicomTags"] = tag_values(match, MAIN_TAGS[Level.PATIENT])
     if level is Level.SERIES:
-        doc["ExpectedNumberOfInstances"] = None
-        doc["Status"] = "Unknown"
+        doc["ExpectedNumberOfInstances"] = expected_instances(doc["MainDicomTags"].get)
     if level is Level.INSTANCE:
         doc["FileSize"] = row.file_size
         doc["FileUuid"] = str(uuid.uuid5(_FILE_NAMESPACE, row.path))
@@ -125,7 +126,12 @@ async def describe_resources(level: Level, public_ids: list[str]) -> list[dict[s
         rows = await read_resource_rows(level, batch)
         query = SearchQuery(level=level, public_ids=tuple(batch))
         matches = {m.public_id: m for m in await search(query, _tags(keywords), extra_tags=True)}
-        documents += [_document(level, rows[i], matches[i]) for i in batch if i in rows and i in matches]
+        found = [_document(level, rows[i], matches[i]) for i in batch if i in rows and i in matches]
+        if level is Level.SERIES:
+            numbers = await instance_numbers([doc["ID"] for doc in found])
+            for doc in found:
+                doc["Status"] = series_status(doc["ExpectedNumberOfInstances"], numbers[doc["ID"]])
+        documents += found
     return documents
 
 

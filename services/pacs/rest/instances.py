@@ -4,6 +4,9 @@
     GET /instances/{id}/tags                 every attribute, Orthanc's full form; ?simplify or ?short
     GET /instances/{id}/simplified-tags      keyword -> value
     GET /instances/{id}/frames               frame indices, from 0
+    GET /instances/{id}/frames/{n}/raw       frame n as stored: native bytes (application/octet-stream,
+                                             little endian as Orthanc gives them even from a big-endian
+                                             file), or the compressed frame (image/jpeg, image/jp2, ...)
     GET /instances/{id}/frames/{n}/preview   frame n rendered as PNG (JPEG when Accept asks only for it)
     GET /instances/{id}/preview              frame 0, likewise
 
@@ -19,16 +22,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request, Response, get
+from pydicom.uid import ExplicitVRBigEndian
 
 from pacsbox.core.errors import NotFound
-from pacsbox.core.imaging import ImageType, RenderOptions
+from pacsbox.core.imaging import OCTET_STREAM, ImageType, RenderOptions, is_native, pixel_media_type
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots, rendered_image
 from pacsbox.pacs.dicomweb.responses import single_response
+from pacsbox.pacs.dicomweb.wado import FRAMES_NOW
 from pacsbox.pacs.rest.params import flag
 from pacsbox.pacs.rest.tags import full_tags, short_tags, simplified_tags
 from pacsbox.pacs.store import InstanceStore
+from pacsbox.pacs.store.native_frames import read_native_frames
+from pacsbox.pacs.store.pixel_data import read_frames
 from pacsbox.pacs.store.reader import StoredInstance, find_instance_by_id
 from pacsbox.pacs.store.retrieve import DICOM, FileSpan, Payload
 
@@ -82,10 +90,34 @@ async def list_instance_frames(store: InstanceStore, public_id: str) -> list[int
     return list(range(instance.number_of_frames))
 
 
+def _check_frame(instance: StoredInstance, frame: int) -> None:
+    """Raises NotFound for a frame index (from 0) past the instance's frames."""
+    if not 0 <= frame < instance.number_of_frames:
+        count = instance.number_of_frames
+        raise NotFound(f"Instance {instance.public_id} has {count} frame(s), numbered from 0: no frame {frame}")
+
+
+@get("/instances/{public_id:str}/frames/{frame:int}/raw", operation_id="GetInstanceRawFrame")
+async def get_raw_frame(
+    request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int
+) -> Response:
+    """Frame `frame` (from 0) as the file holds it, neither decoded nor rendered."""
+    instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
+    _check_frame(instance, frame)
+    data = read_native_frames(instance, [frame + 1], most_bytes=FRAMES_NOW)
+    if data is None:  # a header to parse, big-endian bytes to swap or many bytes: off the event loop
+        cache, limit = read_cache(request, settings), settings.limits.max_pixel_data_size
+        swap = instance.transfer_syntax == ExplicitVRBigEndian
+        data = await anyio.to_thread.run_sync(
+            lambda: read_frames(instance, [frame + 1], decode=swap, max_size=limit, cache=cache)
+        )
+    syntax = instance.transfer_syntax
+    return Response(data[0], media_type=OCTET_STREAM if is_native(syntax) else pixel_media_type(syntax))
+
+
 async def _preview(request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int) -> Response:
     instance: StoredInstance = await find_instance_by_id(store.storage.root, public_id)
-    if not 0 <= frame < instance.number_of_frames:
-        raise NotFound(f"Instance {public_id} has {instance.number_of_frames} frame(s), numbered from 0: no frame {frame}")
+    _check_frame(instance, frame)
     accept = request.headers.get("accept", "")
     kind = ImageType.JPEG if "image/jpeg" in accept and "image/png" not in accept else ImageType.PNG
     render = rendered_image(
@@ -114,6 +146,7 @@ INSTANCE_ROUTES = [
     get_instance_tags,
     get_instance_simplified_tags,
     list_instance_frames,
+    get_raw_frame,
     preview_instance_frame,
     preview_instance,
 ]

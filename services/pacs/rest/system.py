@@ -16,13 +16,13 @@ import importlib.metadata
 from litestar import Request, get
 
 from pacsbox.core.settings import Settings
+from pacsbox.pacs.rest.summaries import size_fields
 from pacsbox.pacs.store.resources import read_statistics
 
 __all__ = ["API_VERSION", "get_statistics", "get_system"]
 
 API_VERSION = 16
 """Orthanc 1.10's REST API level."""
-_MB = 1024 * 1024
 
 
 @get("/system", operation_id="GetSystem")
@@ -54,8 +54,5 @@ async def get_statistics() -> dict[str, object]:
         "CountStudies": stats.studies,
         "CountSeries": stats.series,
         "CountInstances": stats.instances,
-        "TotalDiskSize": str(stats.disk_size),
-        "TotalDiskSizeMB": stats.disk_size // _MB,
-        "TotalUncompressedSize": str(stats.disk_size),
-        "TotalUncompressedSizeMB": stats.disk_size // _MB,
+        **size_fields(("TotalDisk", "TotalUncompressed"), stats.disk_size),
     }

@@ -14,8 +14,9 @@ numbers, so `5.000000` reads back as `5`). Binary values are `Null`, strings
 longer than `MAX_STRING` characters `TooLong`, as Orthanc answers. Private
 elements carry their `PrivateCreator`; their name is Orthanc's
 `Unknown Tag & Data`; retired attributes are named `RETIRED_<keyword>`, as
-Orthanc (DCMTK's dictionary) names them. The simplified form maps names to values; the short
-form maps tags to values.
+Orthanc (DCMTK's dictionary) names them, but for the main DICOM tags that
+Orthanc names itself (`OtherPatientIDs`). The simplified form maps names to
+values; the short form maps tags to values.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ MAX_STRING = 256
 _BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 _UNKNOWN = "Unknown Tag & Data"
 _TRAILING_PADDING = 0xFFFCFFFC
+_MAIN_TAG_NAMES = {0x00101000: "OtherPatientIDs"}
+"""Main DICOM tags that Orthanc names itself although the dictionary has them retired."""
 
 
 def _number(value: float) -> str:
@@ -76,6 +79,8 @@ def _public_name(tag: int) -> str:
     keyword = keyword_for_tag(tag)
     if not keyword:
         return _UNKNOWN
+    if tag in _MAIN_TAG_NAMES:
+        return _MAIN_TAG_NAMES[tag]
     return f"RETIRED_{keyword}" if dictionary_is_retired(tag) else keyword
 
 

@@ -16,7 +16,7 @@ __all__ = ["ChangePage", "ChangeRow", "read_changes"]
 class ChangeRow:
     seq: int
     change_type: str
-    """NewPatient, NewStudy, NewSeries, NewInstance or Deleted."""
+    """NewPatient, NewStudy, NewSeries, NewInstance, CompletedSeries, Deleted or Stable*."""
     level: Level
     public_id: str
     date: datetime.datetime

@@ -228,6 +228,17 @@ def _instance_values(p: ParsedInstance, path: str, size: int, checksum: str, ori
     )
 
 
+def _completes(series: int, expected: int) -> Generator[Sql, Any, bool]:
+    """Whether the series now holds instances numbered 1 to `expected`, each once and nothing else
+    (`series_status` says Complete), counted in the index rather than read row by row."""
+    row = yield from _one(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT instance_number) AS distinct_n, MIN(instance_number) AS low,"
+        " MAX(instance_number) AS high FROM instances WHERE series = {} AND instance_number IS NOT NULL",
+        series,
+    )
+    return bool(row) and row["n"] == row["distinct_n"] == expected and row["low"] >= 1 and row["high"] <= expected
+
+
 def _index_steps(
     p: ParsedInstance, path: str, size: int, checksum: str, origin: Origin
 ) -> Generator[Sql, Any, tuple[IndexStatus, str | None]]:
@@ -257,6 +268,9 @@ def _index_steps(
         (p.ids.instance, series, p.sop_uid, *_instance_values(p, path, size, checksum, origin, now)),
     )
     changes.append(("NewInstance", Level.INSTANCE, p.ids.instance))
+    changes.reverse()  # Orthanc logs the instance first, then the series, study, patient
+    if p.expected_instances is not None and (yield from _completes(series, p.expected_instances)):
+        changes.append(("CompletedSeries", Level.SERIES, p.ids.series))
     yield from _changes(changes, now)
     return IndexStatus.SUCCESS, obsolete
 

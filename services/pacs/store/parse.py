@@ -35,6 +35,7 @@ from pacsbox.pacs.store.ids import ResourceIds
 from pacsbox.pacs.store.lengths import check_lengths
 from pacsbox.pacs.store.metadata import instance_metadata
 from pacsbox.pacs.store.raw_values import SharedValues, convert
+from pacsbox.pacs.store.series_status import expected_instances
 
 __all__ = ["ParsedInstance", "dicom3_date", "dicom3_time", "fold_person_name", "parse_instance"]
 
@@ -78,6 +79,8 @@ class ParsedInstance:
     has_file_meta: bool
     metadata: str
     """Instance DICOM JSON (PS3.18 F.2), bulk data as `pacsbox:bulk/...` BulkDataURIs."""
+    expected_instances: int | None = None
+    """How many instances its series should have, as its count tags say (`series_status`)."""
 
 
 def fold_person_name(name: str) -> str:
@@ -239,4 +242,5 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         number_of_frames=frames if frames and frames > 0 else 1,
         has_file_meta=has_meta,
         metadata=metadata,
+        expected_instances=expected_instances(lambda keyword: _text(ds, keyword) if _tag(keyword) in ds else None),
     )

@@ -91,14 +91,17 @@ async def find_instance_by_id(storage_root: Path, public_id: str, *, with_metada
 _ID_COLUMN = {Level.PATIENT: "p.public_id", Level.STUDY: "t.public_id", Level.SERIES: "s.public_id", Level.INSTANCE: "i.public_id"}
 
 
-async def find_instances_of(storage_root: Path, level: Level, public_ids: list[str]) -> list[StoredInstance]:
+async def find_instances_of(
+    storage_root: Path, level: Level, public_ids: list[str], *, with_metadata: bool = False
+) -> list[StoredInstance]:
     """Instances of resources named by Orthanc ID (C-MOVE, C-GET, send jobs), in series then instance order."""
     if not public_ids:
         return []
     placeholders = ", ".join("{}" for _ in public_ids)
     join = " JOIN patients p ON t.patient = p.id" if level is Level.PATIENT else ""
+    columns = _COLUMNS + (", i.metadata" if with_metadata else "")
     rows = await Instance.raw(
-        f"SELECT {_COLUMNS}{_FROM}{join} WHERE {_ID_COLUMN[level]} IN ({placeholders})"
+        f"SELECT {columns}{_FROM}{join} WHERE {_ID_COLUMN[level]} IN ({placeholders})"
         " ORDER BY s.series_number, s.series_uid, i.instance_number, i.sop_uid",
         *public_ids,
     )

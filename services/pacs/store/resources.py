@@ -25,9 +25,11 @@ __all__ = [
     "archive_files",
     "descendant_ids",
     "first_existing",
+    "instance_numbers",
     "list_resource_ids",
     "lookup_identifier",
     "read_resource_rows",
+    "read_resource_statistics",
     "read_statistics",
     "timestamp",
 ]
@@ -49,7 +51,12 @@ _PARENT = {Level.STUDY: ("patients", "patient"), Level.SERIES: ("studies", "stud
 _CHILD = {Level.PATIENT: ("studies", "patient", "c.id"), Level.STUDY: ("series", "study", "c.series_number, c.id"),
           Level.SERIES: ("instances", "series", "c.instance_number, c.id")}
 _INSTANCE_COLUMNS = ", r.file_size AS file_size, r.path AS path, r.instance_number AS instance_number"
-_UPDATED = {Level.INSTANCE: "r.received_at"}
+_UPDATED = {
+    Level.PATIENT: "COALESCE((SELECT MAX(x.last_update) FROM studies x WHERE x.patient = r.id), r.last_update)",
+    Level.INSTANCE: "r.received_at",
+}
+"""When a resource last changed: a patient when its latest study did (a new instance updates its study's
+row, not the patient's: one row write less per instance)."""
 _STABLE = {
     Level.PATIENT: "NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient = r.id AND x.stable = FALSE)",
     Level.STUDY: "r.stable",
@@ -142,6 +149,19 @@ async def read_resource_rows(level: Level, public_ids: list[str]) -> dict[str, R
     }
 
 
+async def instance_numbers(series_ids: list[str]) -> dict[str, list[int | None]]:
+    """The InstanceNumber of every instance of these series, by series Orthanc ID."""
+    numbers: dict[str, list[int | None]] = {public_id: [] for public_id in series_ids}
+    if series_ids:
+        for row in await Instance.raw(
+            "SELECT s.public_id AS series, i.instance_number AS number FROM instances i"
+            f" JOIN series s ON i.series = s.id WHERE s.public_id IN ({_placeholders(series_ids)})",
+            *series_ids,
+        ):
+            numbers[row["series"]].append(row["number"])
+    return numbers
+
+
 _ANCESTORS = {
     Level.PATIENT: "SELECT NULL AS series, NULL AS study, NULL AS patient FROM patients r WHERE r.public_id = {}",
     Level.STUDY: (
@@ -229,6 +249,23 @@ async def read_statistics() -> Statistics:
         " (SELECT COUNT(*) FROM series) AS series, (SELECT COUNT(*) FROM instances) AS instances,"
         " (SELECT COALESCE(SUM(file_size), 0) FROM instances) AS disk_size"
     )
+    return Statistics(**{key: int(value) for key, value in row.items()})
+
+
+async def read_resource_statistics(level: Level, public_id: str) -> Statistics:
+    """The studies, series and instances under a resource (itself included) and the bytes of their files.
+
+    Raises:
+        NotFound: no such resource.
+    """
+    (row,) = await Instance.raw(
+        "SELECT COUNT(DISTINCT p.id) AS patients, COUNT(DISTINCT t.id) AS studies,"
+        " COUNT(DISTINCT s.id) AS series, COUNT(*) AS instances, COALESCE(SUM(i.file_size), 0) AS disk_size"
+        f" FROM {LEVEL_FROM[Level.INSTANCE]} WHERE {LEVEL_ALIAS[level]}.public_id = {{}}",
+        public_id,
+    )
+    if not row["instances"]:
+        raise NotFound(f"{level.value} {public_id} is not stored here")
     return Statistics(**{key: int(value) for key, value in row.items()})
 
 

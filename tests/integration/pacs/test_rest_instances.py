@@ -1,4 +1,5 @@
-"""REST instance routes: `/file` (and its nginx hand-off), `/tags` in Orthanc's forms, `/frames`, `/preview`."""
+"""REST instance routes: `/file` (and its nginx hand-off), `/tags` in Orthanc's forms, `/content`, `/frames`,
+`/preview`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from PIL import Image
 
 from tests.support.dicom import TEST_FILES, dataset_bytes, make_series
 from tests.support.dicomweb import renamed
-from tests.support.orthanc import OrthancProcess
+from tests.support.orthanc import OrthancProcess, comparable
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
@@ -48,7 +49,7 @@ def test_file_is_handed_to_nginx_when_it_asks(pacs: ServiceProcess, http: httpx.
 
 def test_unknown_instance_answers_404_on_every_route(http: httpx.Client) -> None:
     unknown = "ffffffff-ffffffff-ffffffff-ffffffff-ffffffff"
-    for route in ("file", "tags", "simplified-tags", "frames", "preview", "frames/0/preview"):
+    for route in ("file", "tags", "simplified-tags", "frames", "preview", "frames/0/preview", "frames/0/raw"):
         answer = http.get(f"/instances/{unknown}/{route}")
         assert answer.status_code == 404, route
         assert unknown in answer.json()["error"]
@@ -83,7 +84,8 @@ def test_tags_in_full_simplified_and_short_forms(http: httpx.Client) -> None:
 
 def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> None:
     """Same tags, names, types and values as a real Orthanc for pydicom's files (private names aside)."""
-    datasets = {name: renamed(TEST_FILES / name) for name in ("CT_small.dcm", "rtplan.dcm", "MR_small.dcm")}
+    names = ("CT_small.dcm", "rtplan.dcm", "MR_small.dcm", "waveform_ecg.dcm")  # the last has OtherPatientIDs
+    datasets = {name: renamed(TEST_FILES / name) for name in names}
     orthanc = OrthancProcess(tmp_path / "orthanc").start()
     try:
         with httpx.Client(base_url=orthanc.url) as peer:
@@ -95,25 +97,70 @@ def test_tags_match_what_orthanc_answers(http: httpx.Client, tmp_path: Path) -> 
         orthanc.stop()
 
 
-def comparable(tags: dict[str, Any]) -> dict[str, Any]:
-    """Tags with private names dropped and numbers parsed, so that `5.000000` equals `5`."""
-    out = {}
-    for key, entry in tags.items():
-        value = entry["Value"]
-        if entry["Type"] == "Sequence":
-            value = [comparable(item) for item in value]
-        elif entry["Type"] == "String":
-            value = [number_or_text(v) for v in value.split("\\")]
-        name = entry["Name"] if int(key[:4], 16) % 2 == 0 else "private"
-        out[key] = (name, entry["Type"], entry.get("PrivateCreator"), value)
-    return out
+RAW_FRAMES = {  # file: (frame to fetch, media type)
+    "CT_small.dcm": (0, "application/octet-stream"),
+    "MR_small_bigendian.dcm": (0, "application/octet-stream"),  # the stored big-endian bytes
+    "JPEG2000.dcm": (0, "image/jp2"),
+    "examples_ybr_color.dcm": (29, "image/jpeg"),  # the last of 30
+    "rtdose.dcm": (14, "application/octet-stream"),
+    "SC_rgb_rle_2frame.dcm": (1, None),  # Orthanc says application/octet-stream; we name the RLE type
+}
 
 
-def number_or_text(value: str) -> object:
+def test_raw_frames_are_orthanc_s(http: httpx.Client, tmp_path: Path) -> None:
+    """`/frames/{n}/raw` answers the bytes a real Orthanc answers for the same file and frame."""
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
     try:
-        return round(float(value), 6)
-    except ValueError:
-        return value
+        with httpx.Client(base_url=orthanc.url, headers={"Accept-Encoding": "identity"}) as peer:
+            for name, (frame, media_type) in RAW_FRAMES.items():
+                data = renamed(TEST_FILES / name)
+                instance = upload(http, data)
+                ours = http.get(f"/instances/{instance}/frames/{frame}/raw")
+                peer.post("/instances", content=data)
+                theirs = peer.get(f"/instances/{instance}/frames/{frame}/raw")
+                assert ours.status_code == theirs.status_code == 200, name
+                assert ours.content == theirs.content, name
+                if media_type:
+                    assert ours.headers["content-type"] == media_type == theirs.headers["content-type"]
+                assert http.get(f"/instances/{instance}/frames/{frame + 1}/raw").status_code == 404
+    finally:
+        orthanc.stop()
+
+
+def test_content_is_browsed_as_in_orthanc(http: httpx.Client, tmp_path: Path) -> None:
+    """Every path under `/content` (tags, items, fragments, values) answers what a real Orthanc answers."""
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url, headers={"Accept-Encoding": "identity"}) as peer:
+            for name in ("rtplan.dcm", "JPEG2000.dcm", "MR_small_bigendian.dcm", "CT_small.dcm"):
+                data = renamed(TEST_FILES / name)
+                instance = upload(http, data)
+                peer.post("/instances", content=data)
+                pending, seen = [f"/instances/{instance}/content"], 0
+                while pending:
+                    path = pending.pop()
+                    ours, theirs = http.get(path), peer.get(path)
+                    assert ours.status_code == theirs.status_code == 200, path
+                    if theirs.headers["content-type"].startswith("application/json"):
+                        assert ours.json() == theirs.json(), path
+                        pending += [f"{path}/{step}" for step in theirs.json()]
+                    else:
+                        assert ours.headers["content-type"] == "application/octet-stream", path
+                        assert ours.content == theirs.content, path
+                    seen += 1
+                assert seen > 20, name
+    finally:
+        orthanc.stop()
+
+
+def test_content_paths_that_name_nothing(http: httpx.Client) -> None:
+    instance = upload(http, renamed(TEST_FILES / "rtplan.dcm"))
+    content = f"/instances/{instance}/content"
+    assert http.get(f"{content}/PatientName").content == http.get(f"{content}/0010,0010").content
+    assert http.get(f"{content}/300a-00b0/7").status_code == 404  # one beam: item 0 only
+    assert http.get(f"{content}/0010-0010/0").status_code == 404  # a value has nothing below it
+    assert http.get(f"{content}/ffff-ffff").status_code == 404
+    assert "neither a tag" in http.get(f"{content}/NoSuchKeyword").json()["error"]
 
 
 def test_frames_and_previews(http: httpx.Client) -> None:

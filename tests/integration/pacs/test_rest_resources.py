@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,28 @@ def test_each_level_is_described_with_its_family(http: httpx.Client, series: lis
     assert all(len(resource["LastUpdate"]) == 15 for resource in (patient, study, one_series, instance))
 
 
+def test_a_new_instance_updates_its_patient_too(http: httpx.Client) -> None:
+    """Orthanc refreshes LastUpdate of every ancestor of an arriving instance, the patient's included."""
+    first = upload(http, dataset_bytes(next(make_series(1, patient_id="LASTUPDATE-1"))))
+    before = http.get(f"/patients/{first['ParentPatient']}").json()["LastUpdate"]
+    time.sleep(1.1)  # LastUpdate counts whole seconds
+    second = upload(http, dataset_bytes(next(make_series(1, patient_id="LASTUPDATE-1"))))
+    patient = http.get(f"/patients/{first['ParentPatient']}").json()
+    study = http.get(f"/studies/{second['ParentStudy']}").json()
+    assert patient["LastUpdate"] == study["LastUpdate"] > before
+
+
+def test_other_patient_ids_are_a_main_tag_of_the_patient(http: httpx.Client) -> None:
+    """Orthanc's patient main tags include OtherPatientIDs, in the patient's and its studies' descriptions."""
+    ds = next(make_series(1))
+    ds.OtherPatientIDs = ["MRN-7", "NHS-9"]
+    stored = upload(http, dataset_bytes(ds))
+    patient = http.get(f"/patients/{stored['ParentPatient']}").json()
+    study = http.get(f"/studies/{stored['ParentStudy']}").json()
+    assert patient["MainDicomTags"]["OtherPatientIDs"] == "MRN-7\\NHS-9"
+    assert study["PatientMainDicomTags"]["OtherPatientIDs"] == "MRN-7\\NHS-9"
+
+
 def test_lists_page_with_since_and_limit_and_expand(fresh_pacs: ServiceProcess) -> None:
     with httpx.Client(base_url=fresh_pacs.url) as http:
         ids = [upload(http, dataset_bytes(next(make_series(1))))["ParentStudy"] for _ in range(3)]
@@ -147,12 +170,12 @@ def test_changes_follow_stores_and_deletions(fresh_pacs: ServiceProcess) -> None
         stored = upload(http, (TEST_FILES / "CT_small.dcm").read_bytes())
         log = http.get("/changes").json()
         assert [(c["ChangeType"], c["ResourceType"], c["ID"]) for c in log["Changes"]] == [
-            ("NewPatient", "Patient", stored["ParentPatient"]),
-            ("NewStudy", "Study", stored["ParentStudy"]),
+            ("NewInstance", "Instance", stored["ID"]),  # Orthanc's order: the instance, then its new parents
             ("NewSeries", "Series", stored["ParentSeries"]),
-            ("NewInstance", "Instance", stored["ID"]),
+            ("NewStudy", "Study", stored["ParentStudy"]),
+            ("NewPatient", "Patient", stored["ParentPatient"]),
         ]
-        assert log["Changes"][3]["Path"] == f"/instances/{stored['ID']}" and log["Done"] and log["Last"] == 4
+        assert log["Changes"][0]["Path"] == f"/instances/{stored['ID']}" and log["Done"] and log["Last"] == 4
 
         page = http.get("/changes", params={"since": 1, "limit": 2}).json()
         assert [c["Seq"] for c in page["Changes"]] == [2, 3] and page["Done"] is False and page["Last"] == 3
@@ -165,6 +188,8 @@ def test_changes_follow_stores_and_deletions(fresh_pacs: ServiceProcess) -> None
         assert http.get("/changes?last").json()["Changes"][0]["Seq"] == after["Last"]
         assert http.get("/changes", params={"since": 999}).json() == {"Changes": [], "Done": True, "Last": after["Last"]}
         assert http.get("/changes", params={"limit": "many"}).status_code == 400
+        huge = http.get("/changes", params={"limit": 50_000})  # Orthanc serves it; pages hold 10000 at most
+        assert huge.status_code == 200 and huge.json()["Done"] is True and huge.json()["Last"] == after["Last"]
 
 
 def test_description_matches_orthanc_for_pydicom_files(http: httpx.Client, tmp_path: Path) -> None:
@@ -185,6 +210,46 @@ def test_description_matches_orthanc_for_pydicom_files(http: httpx.Client, tmp_p
                 assert same_values(ours["MainDicomTags"], theirs["MainDicomTags"]), level
     finally:
         orthanc.stop()
+
+
+SERIES_COUNTS = {  # main tags of each instance, instance numbers: Orthanc's ExpectedNumberOfInstances and Status
+    "complete": ({"CardiacNumberOfImages": 3}, [1, 2, 3], 3, "Complete"),
+    "missing": ({"ImagesInAcquisition": 2, "NumberOfTemporalPositions": 2}, [1, 2, 4], 4, "Missing"),
+    "out of range": ({"CardiacNumberOfImages": 2}, [1, 2, 3], 2, "Inconsistent"),
+    "repeated": ({"CardiacNumberOfImages": 3}, [1, 1, 2], 3, "Inconsistent"),
+    "unknown": ({"ImagesInAcquisition": 3}, [1, 2, 3], None, "Unknown"),  # alone, it says nothing
+}
+
+
+def test_series_status_counts_instances_as_orthanc_does(http: httpx.Client, tmp_path: Path) -> None:
+    from tests.support.orthanc import OrthancProcess
+
+    orthanc = OrthancProcess(tmp_path / "orthanc").start()
+    try:
+        with httpx.Client(base_url=orthanc.url) as peer:
+            for case, (tags, numbers, expected, status) in SERIES_COUNTS.items():
+                series = list(make_series(len(numbers)))
+                for ds, number in zip(series, numbers):
+                    ds.InstanceNumber = number
+                    for keyword, value in tags.items():
+                        setattr(ds, keyword, value)
+                for data in [dataset_bytes(ds) for ds in series]:
+                    stored = upload(http, data)
+                    peer.post("/instances", content=data)
+                ours = http.get(f"/series/{stored['ParentSeries']}").json()
+                theirs = peer.get(f"/series/{stored['ParentSeries']}").json()
+                assert (ours["ExpectedNumberOfInstances"], ours["Status"]) == (expected, status), case
+                assert (theirs["ExpectedNumberOfInstances"], theirs["Status"]) == (expected, status), case
+                assert completions(http, stored["ParentSeries"]) == completions(peer, stored["ParentSeries"]), case
+    finally:
+        orthanc.stop()
+
+
+def completions(client: httpx.Client, series: str) -> list[int]:
+    """Where CompletedSeries of `series` stands among the series' changes (by position, from 0)."""
+    log = client.get("/changes", params={"limit": 10_000}).json()["Changes"]
+    mine = [c["ChangeType"] for c in log if c["ID"] == series and not c["ChangeType"].startswith("Stable")]
+    return [index for index, kind in enumerate(mine) if kind == "CompletedSeries"]
 
 
 def same_values(ours: dict[str, str], theirs: dict[str, str]) -> bool:
