@@ -190,13 +190,13 @@ def _modalities(study: int) -> Steps:
 
 def _series(
     p: ParsedInstance, study: int, modalities: str, now: datetime.datetime, changes: list[Change]
-) -> Generator[Sql, Any, int]:
+) -> Generator[Sql, Any, tuple[int, int]]:
     """The series row, its instance count raised, or created (and counted in its study, whose `modalities`
-    were read under the study's lock), or brought up to date."""
+    were read under the study's lock), or brought up to date; returns its id and instance count."""
     values = _series_values(p)
     row = yield from _one(
         "UPDATE series SET num_instances = num_instances + 1, last_update = {} WHERE series_uid = {}"
-        f" RETURNING id, stable, {', '.join(_SERIES_COLUMNS)}",
+        f" RETURNING id, stable, num_instances, {', '.join(_SERIES_COLUMNS)}",
         now, p.series_uid,
     )
     if row is None:
@@ -211,14 +211,14 @@ def _series(
         joined = _joined_modalities({*modalities.strip("\\").split("\\"), p.modality})
         yield Sql("UPDATE studies SET num_series = num_series + 1, modalities = {} WHERE id = {}", (joined, study))
         changes.append(("NewSeries", Level.SERIES, p.ids.series))
-        return int(row["id"])
+        return int(row["id"]), 1
     yield from _unstable("series", row)
     stored = tuple(row[c] for c in _SERIES_COLUMNS)
     if stored != values:
         yield Sql(f"UPDATE series SET {_assignments(_SERIES_COLUMNS)} WHERE id = {{}}", (*values, row["id"]))
         if stored[0] != p.modality:
             yield from _modalities(study)
-    return int(row["id"])
+    return int(row["id"]), int(row["num_instances"])
 
 
 def _instance_values(p: ParsedInstance, path: str, size: int, checksum: str, origin: Origin, now: datetime.datetime) -> tuple[Any, ...]:
@@ -259,7 +259,7 @@ def _index_steps(
     changes: list[Change] = []
     patient = yield from _patient(p, now, changes)
     study, modalities = yield from _study(p, patient, now, changes)
-    series = yield from _series(p, study, modalities, now, changes)
+    series, count = yield from _series(p, study, modalities, now, changes)
     yield Sql(
         "INSERT INTO instances (public_id, series, sop_uid, sop_class_uid, instance_number,"
         " number_of_frames, transfer_syntax, file_size, checksum, path, received_at, origin, origin_aet,"
@@ -269,7 +269,8 @@ def _index_steps(
     )
     changes.append(("NewInstance", Level.INSTANCE, p.ids.instance))
     changes.reverse()  # Orthanc logs the instance first, then the series, study, patient
-    if p.expected_instances is not None and (yield from _completes(series, p.expected_instances)):
+    # Only a series holding as many instances as expected can be complete: the count query runs then alone.
+    if count == p.expected_instances and (yield from _completes(series, count)):
         changes.append(("CompletedSeries", Level.SERIES, p.ids.series))
     yield from _changes(changes, now)
     return IndexStatus.SUCCESS, obsolete
