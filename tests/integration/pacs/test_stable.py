@@ -20,7 +20,8 @@ pytestmark = pytest.mark.db
 
 @pytest.fixture
 def http(tmp_path: Path, postgres: Any) -> Iterator[httpx.Client]:
-    server = start_pacs(tmp_path / "pacs", postgres, PACSBOX_STABLE_AGE="1")
+    # Long enough that the stores below end before anything turns stable, on a machine under load too.
+    server = start_pacs(tmp_path / "pacs", postgres, PACSBOX_STABLE_AGE="3")
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             yield client
