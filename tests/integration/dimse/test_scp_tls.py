@@ -159,3 +159,14 @@ def test_tls_12_offers_the_fronts_forward_secret_aead_ciphers_only(
         input="", capture_output=True, text=True, timeout=30, check=False,
     )
     assert (f"Cipher is {cipher}" in result.stdout) is accepted, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("old", ["-tls1", "-tls1_1"])
+def test_tls_10_and_11_refused_by_the_server(tls: tuple[DicomPacs, Path, Path], old: str) -> None:
+    server, ca, _ = tls
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{server.tls_port}", old, "-cipher", "DEFAULT:@SECLEVEL=0",
+         "-CAfile", str(ca), "-servername", "localhost"],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert "alert protocol version" in result.stderr, result.stdout + result.stderr  # the server's alert 70
