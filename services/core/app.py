@@ -81,9 +81,11 @@ def _pacsbox_error(request: Request, error: PacsboxError) -> Response:
 
 def _http_error(request: Request, error: HTTPException) -> Response:
     detail = str(error.detail)
-    if error.status_code == 413:  # Litestar's own body-size check, named as our limit
+    if error.status_code == 413:  # Litestar's own body-size check, named as our limit or the route's
         limit = request.app.state.settings.http.max_body_size
-        detail = f"body larger than the limit of {limit} bytes (PACSBOX_MAX_BODY_SIZE)"
+        route_limit = request.route_handler.resolve_request_max_body_size() or limit
+        detail = f"body larger than the limit of {limit} bytes (PACSBOX_MAX_BODY_SIZE)" if route_limit == limit \
+            else f"body larger than the limit of {route_limit} bytes of {request.url.path}"
     return error_response(error.status_code, detail, dict(error.headers or {}))
 
 

@@ -11,10 +11,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import MediaType, Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from pacsbox.auth.context import AuthContext
-from pacsbox.core.errors import BadRequest, UnsupportedMediaType
+from pacsbox.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["NO_STORE", "bearer", "client_address", "context", "page", "read_fields", "truthy"]
+__all__ = ["MAX_FIELDS_SIZE", "NO_STORE", "bearer", "client_address", "context", "page", "read_fields", "truthy"]
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that carries a token or a password form."""
@@ -33,6 +34,9 @@ _PAGES = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
 MAX_FIELDS_SIZE = 64 * 1024
+"""Largest body of the form and JSON APIs; their routes give it to Litestar (`request_max_body_size`), which
+refuses a longer Content-Length before reading and stops a streamed body there. Anyone may call them: with
+the app's limit (PACSBOX_MAX_BODY_SIZE) a body was held whole in memory before it was refused."""
 
 
 def context(request: Request) -> AuthContext:
@@ -65,13 +69,18 @@ async def read_fields(request: Request) -> tuple[dict[str, Any], bool]:
     """The body's fields and whether it came from an HTML form (else JSON).
 
     Raises:
-        BadRequest: malformed or oversized body.
+        BadRequest: malformed body.
+        PayloadTooLarge: a body over `MAX_FIELDS_SIZE`.
         UnsupportedMediaType: neither JSON nor a form.
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if len(body) > MAX_FIELDS_SIZE:
-        raise BadRequest(f"body too large: at most {MAX_FIELDS_SIZE} bytes")
+    too_large = PayloadTooLarge(f"body too large: at most {MAX_FIELDS_SIZE} bytes")
+    try:
+        body = await request.body()
+    except RequestEntityTooLarge:
+        raise too_large from None
+    if len(body) > MAX_FIELDS_SIZE:  # a route that forgot `request_max_body_size`
+        raise too_large
     if kind == "application/json":
         try:
             fields = json.loads(body or b"{}")

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import sign_in_user
 from pacsbox.auth.oneoff import issue_one_off
-from pacsbox.auth.routes._common import NO_STORE, client_address, context, page, read_fields
+from pacsbox.auth.routes._common import MAX_FIELDS_SIZE, NO_STORE, client_address, context, page, read_fields
 from pacsbox.auth.urls import origin_of
 from pacsbox.core.errors import BadRequest, PacsboxError
 
@@ -60,7 +60,7 @@ async def sign_in_page(
                 redirect_origin=origin_of(checked))
 
 
-@post("/sign-user", operation_id="SignUser", status_code=200)
+@post("/sign-user", operation_id="SignUser", status_code=200, request_max_body_size=MAX_FIELDS_SIZE)
 async def sign_user(request: Request) -> Response:
     """Username and password -> a one-off token (JSON), or back to the page that asked (form)."""
     ctx: AuthContext = context(request)

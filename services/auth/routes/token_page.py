@@ -17,7 +17,7 @@ from litestar import MediaType, Request, Response, get, post
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import check_admin
 from pacsbox.auth.oneoff import IssuedToken, issue_one_off
-from pacsbox.auth.routes._common import NO_STORE, client_address, context, page, read_fields, truthy
+from pacsbox.auth.routes._common import MAX_FIELDS_SIZE, NO_STORE, client_address, context, page, read_fields, truthy
 from pacsbox.auth.users import (
     ADMIN,
     check_password,
@@ -71,7 +71,7 @@ async def token_page(request: Request) -> Response:
     return page(ctx, "token.html", title=TITLE, min_length=ctx.settings.password_min_length, create=True)
 
 
-@post("/generate-token", operation_id="GenerateToken", status_code=200)
+@post("/generate-token", operation_id="GenerateToken", status_code=200, request_max_body_size=MAX_FIELDS_SIZE)
 async def generate_token(request: Request) -> Response:
     """Create or update a user (admin password required) and issue its one-off token."""
     ctx = context(request)

@@ -8,15 +8,19 @@ for (PS3.7 D.3.3.4), so C-GET sub-operations flow back on the same association.
 
 DICOM TLS (PS3.15 B.1) uses the wizard's `certs/server.crt` + `server.key`;
 peers are verified against `certs/trusted.crt`, and required to present a
-certificate when `PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT` is set.
+certificate when `PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT` is set. TLS 1.2 offers
+the forward-secret AEAD ciphers nginx offers, nothing else; the handshake runs
+on the association's thread within `PACSBOX_DICOM_ACSE_TIMEOUT`.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from pathlib import Path
+from typing import cast
 
 from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, AllStoragePresentationContexts, evt
 from pynetdicom.presentation import PresentationContext, build_context
@@ -55,6 +59,11 @@ GET_MODELS = (PatientRootQueryRetrieveInformationModelGet, StudyRootQueryRetriev
 QUERY_RETRIEVE = frozenset(str(uid) for uid in (*FIND_MODELS, *MOVE_MODELS, *GET_MODELS))
 """SOP classes only known AEs may use (unless PACSBOX_DICOM_RETRIEVE_FROM_ANYONE)."""
 STORAGE_CLASSES = tuple(str(cx.abstract_syntax) for cx in AllStoragePresentationContexts)
+TLS12_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+)
+"""TLS 1.2 suites of the DICOM TLS port: nginx's list (Mozilla "intermediate"), no CBC, no RSA key exchange."""
 
 
 def make_ae(dicom: DicomSettings) -> AE:
@@ -92,6 +101,7 @@ def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
         return None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)
     context.load_cert_chain(crt, key)
     if trusted.is_file():
         context.load_verify_locations(cafile=str(trusted))
@@ -136,8 +146,8 @@ class _PduLimitedHandler(RequestHandler):
         limit = self.ae.maximum_pdu_size
         if limit:
             limit = max(limit, _NEGOTIATION_PDU_ALLOWANCE)
-            socket = assoc.dul.socket
-            receive = socket.recv
+            dul_socket = assoc.dul.socket
+            receive = dul_socket.recv
 
             def bounded_recv(nr_bytes: int) -> bytearray:
                 if nr_bytes > limit:
@@ -146,8 +156,38 @@ class _PduLimitedHandler(RequestHandler):
                     raise OSError(f"PDU of {nr_bytes} bytes over PACSBOX_DICOM_MAX_PDU_SIZE")
                 return receive(nr_bytes)
 
-            socket.recv = bounded_recv  # type: ignore[method-assign]
+            dul_socket.recv = bounded_recv  # type: ignore[method-assign]
         return assoc
+
+    def handle(self) -> None:
+        """Finish the TLS handshake here, within the ACSE timeout, then serve the association."""
+        if isinstance(self.request, ssl.SSLSocket):
+            blocking = self.request.gettimeout()
+            try:
+                self.request.settimeout(self.ae.acse_timeout)
+                self.request.do_handshake()
+            except OSError as error:  # ssl.SSLError and TimeoutError included
+                log.info("DICOM TLS handshake with %s:%s failed: %s", *self.client_address[:2], error)
+                self.request.close()
+                return
+            self.request.settimeout(blocking)
+        super().handle()
+
+
+class _HandshakeInThreadServer(ThreadedAssociationServer):
+    """Accepts connections without waiting for their TLS handshake.
+
+    pynetdicom wraps each accepted socket on the thread that accepts connections, handshake
+    included and without a timeout, so one peer that connected and never sent its ClientHello
+    held up every other DICOM TLS peer for as long as it liked. The handshake now runs on the
+    connection's own thread (`_PduLimitedHandler.handle`).
+    """
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        client, address = cast(socket.socket, self.socket).accept()
+        if self.ssl_context:
+            client = self.ssl_context.wrap_socket(client, server_side=True, do_handshake_on_connect=False)
+        return client, address
 
 
 def start_server(
@@ -158,7 +198,7 @@ def start_server(
     server = ae.make_server(
         ("0.0.0.0", port), evt_handlers=handlers,  # type: ignore[arg-type]
         ssl_context=ssl_context, contexts=contexts,
-        server_class=ThreadedAssociationServer, request_handler=_PduLimitedHandler,
+        server_class=_HandshakeInThreadServer, request_handler=_PduLimitedHandler,
     )
     threading.Thread(target=server.serve_forever, name=f"DicomServer@{port}", daemon=True).start()
     ae._servers.append(server)  # as AE.start_server does: server.shutdown() removes it from there

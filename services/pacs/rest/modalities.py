@@ -17,6 +17,7 @@ Writes (every PUT, DELETE and POST) need a token that may edit.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
@@ -31,6 +32,7 @@ from pacsbox.pacs.dimse.remotes import delete_remote, get_remote, list_remotes, 
 from pacsbox.pacs.jobs import JobRunner, get_job
 from pacsbox.pacs.jobs.retrieve import retrieve
 from pacsbox.pacs.jobs.send import send
+from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.search import DEFAULT_FIELDS
 from pacsbox.pacs.store import InstanceStore, Level
 from pacsbox.pacs.store.reader import StoredInstance, find_instances_of
@@ -45,10 +47,15 @@ _UID_KEYS = {
 }
 
 
+MAX_BODY = 1 << 20
+"""A remote server's description or a query: a longer body is refused (413)."""
+
+
 async def _body(request: Request) -> Any:
+    """The JSON body, read up to `MAX_BODY` (it was read whole, up to PACSBOX_MAX_BODY_SIZE, before parsing)."""
     try:
-        return await request.json()
-    except Exception:  # Litestar raises several kinds for a body that is not JSON
+        return json.loads(await small_body(request, MAX_BODY))
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise BadRequest("body: expected JSON") from None
 
 

@@ -38,6 +38,8 @@ async def small_body(request: Request, limit: int) -> bytes:
     Raises:
         PayloadTooLarge: more than `limit` bytes, naming the route and the limit.
     """
+    if (request.content_length or 0) > limit:  # refused before a byte of it is read
+        raise PayloadTooLarge(f"a {request.url.path} body is at most {limit} bytes")
     data = bytearray()
     async for chunk in request.stream():
         data += chunk

@@ -29,7 +29,11 @@ class LinkRequest:
     seriesInstanceUid: str | None = None  # noqa: N815
 
 
-@post("/api/links", operation_id="CreateLink", tags=["links"], status_code=201)
+MAX_BODY = 64 * 1024
+"""A link request names a study and a series; a longer body is refused before it is read (413)."""
+
+
+@post("/api/links", operation_id="CreateLink", tags=["links"], status_code=201, request_max_body_size=MAX_BODY)
 async def create_link(data: LinkRequest, settings: Settings, identity: Identity, pacs: PacsClient) -> dict[str, Any]:
     """The viewer URL of a study the caller can see; editors only."""
     if not identity.can_edit:

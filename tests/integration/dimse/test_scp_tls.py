@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +116,57 @@ def test_scu_names_a_host_that_does_not_resolve(tls: tuple[DicomPacs, Path, Path
     server.add_remote("nowhere", "PACSBOX", server.tls_port, Host="pacs.nowhere.invalid")
     answer = server.http.post("/modalities/nowhere/echo")
     assert answer.status_code == 503 and "pacs.nowhere.invalid" in answer.json()["error"]
+
+
+def test_a_peer_silent_after_connecting_does_not_hold_up_other_peers(tls: tuple[DicomPacs, Path, Path]) -> None:
+    """The TLS handshake of one connection must not stop the port from serving the next (slowloris)."""
+    server, ca, _ = tls
+    with socket.create_connection(("127.0.0.1", server.tls_port)):  # connects, then never says a word
+        try:
+            echo = dcmtk("echoscu", "+tla", "+cf", ca, "-aec", "PACSBOX", "127.0.0.1", server.tls_port, timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("an echo over DICOM TLS waited behind a peer that never started its handshake")
+    assert echo.returncode == 0, echo.stderr
+
+
+def test_a_silent_peer_is_dropped_after_the_acse_timeout(
+    tmp_path: Path, postgres: TemporaryPostgres | None, pki_sets: dict[str, Path]
+) -> None:
+    server, _, _ = tls_pacs(tmp_path, pki_sets["ours"], postgres, PACSBOX_DICOM_ACSE_TIMEOUT="1")
+    try:
+        with socket.create_connection(("127.0.0.1", server.tls_port)) as silent:
+            silent.settimeout(20)
+            assert silent.recv(1) == b""  # the server closed the connection: its handshake wait is bounded
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("cipher", "accepted"), [
+    ("ECDHE-RSA-AES128-GCM-SHA256", True),
+    ("ECDHE-RSA-CHACHA20-POLY1305", True),
+    ("ECDHE-RSA-AES128-SHA256", False),
+    ("ECDHE-RSA-AES256-SHA384", False),
+    ("AES128-GCM-SHA256", False),
+])
+def test_tls_12_offers_the_fronts_forward_secret_aead_ciphers_only(
+    tls: tuple[DicomPacs, Path, Path], cipher: str, accepted: bool
+) -> None:
+    """As nginx does (docs/SECURITY.md): CBC suites and RSA key exchange are refused, seen by openssl."""
+    server, ca, _ = tls
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{server.tls_port}", "-tls1_2", "-cipher", cipher,
+         "-CAfile", str(ca), "-servername", "localhost"],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert (f"Cipher is {cipher}" in result.stdout) is accepted, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("old", ["-tls1", "-tls1_1"])
+def test_tls_10_and_11_refused_by_the_server(tls: tuple[DicomPacs, Path, Path], old: str) -> None:
+    server, ca, _ = tls
+    result = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{server.tls_port}", old, "-cipher", "DEFAULT:@SECLEVEL=0",
+         "-CAfile", str(ca), "-servername", "localhost"],
+        input="", capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert "alert protocol version" in result.stderr, result.stdout + result.stderr  # the server's alert 70

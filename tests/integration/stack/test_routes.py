@@ -55,6 +55,16 @@ def test_verifier_not_reachable_from_outside(stack: StackProcess, editor: str) -
             assert "x-pacsbox-user" not in answer.headers
 
 
+def test_metrics_not_reachable_from_outside(stack: StackProcess, editor: str) -> None:
+    """DESIGN: `/metrics` is not routed through nginx. /auth/ and /viewer/ passed it on to anyone, /zhiva/ to
+    any token holder: request counts by route and status (failed logins and verifications among them)."""
+    with stack.client(headers={"Authorization": f"Bearer {editor}"}) as http:
+        for path in ("/auth/metrics", "/viewer/metrics", "/zhiva/metrics", "/auth/metrics/", "/auth/%6detrics"):
+            answer = http.get(path)
+            assert answer.status_code == 404, path
+            assert "litestar_requests_total" not in answer.text, path
+
+
 def test_stored_files_not_reachable_from_outside(stack: StackProcess, editor: str) -> None:
     ds = next(make_series(1))
     with stack.client(headers={"Authorization": f"Bearer {editor}"}) as http:
