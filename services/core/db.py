@@ -206,7 +206,21 @@ async def open_engine(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=10)
     elif isinstance(engine, SQLiteEngine):
-        Path(engine.path).parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(engine.path))
+
+
+def _owner_only(path: Path) -> None:
+    """Create the SQLite file, or take an existing one, readable and writable by its owner only.
+
+    It holds patients' details (pacs) or password hashes and token digests
+    (auth); SQLite gives its `-wal` and `-shm` files the database file's mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)  # an empty file is an empty database to SQLite
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 async def close_engine(engine: Engine) -> None:

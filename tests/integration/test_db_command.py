@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,23 @@ def test_no_column_is_indexed_twice(tmp_path: Path, postgres, service: str) -> N
     assert ("instances" if service == "pacs" else "auth_users", "public_id" if service == "pacs" else "username") in indexed
     twice = {pair for pair in indexed if indexed.count(pair) > 1}
     assert not twice, f"indexed twice: {sorted(twice)}"
+
+
+def test_the_database_files_are_the_owner_s_only(tmp_path: Path) -> None:
+    """The index holds patients' details, the auth store password hashes: no other local user reads them."""
+    env = {"PACSBOX_DATABASE_URL": ""}
+    (tmp_path / "data").mkdir()
+    earlier = tmp_path / "data" / "auth.sqlite"
+    sqlite3.connect(earlier).close()
+    earlier.chmod(0o644)  # as an earlier version left it
+    for service in ("pacs", "auth"):
+        created = pacsbox_db(tmp_path, env, "create", service=service)
+        assert created.returncode == 0, created.stderr
+    with sqlite3.connect(tmp_path / "data" / "pacs.sqlite") as connection:  # a write leaves the WAL file
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("INSERT INTO changes (change_type) VALUES ('probe')")
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "data").iterdir()}
+    assert modes["pacs.sqlite"] == modes["auth.sqlite"] == modes["pacs.sqlite-wal"] == 0o600, modes
 
 
 def test_outdated_and_invalid_schemas(tmp_path: Path) -> None:
