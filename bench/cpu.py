@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from bench.rows import number
+
 __all__ = ["CpuUse", "cpu_note", "cpu_use"]
 
 
@@ -59,7 +61,7 @@ def cpu_use(pid: int, count: int) -> Iterator[CpuUse]:
 def cpu_note(uses: dict[str, list[CpuUse]], unit: str = "instance") -> str:
     """`CPU per instance: pacsbox 3.4 ms on 1.2 cores, orthanc ...`: medians over the runs, by server."""
     parts = [
-        f"{name} {statistics.median(u.per_item_ms for u in runs):.2g} ms on "
+        f"{name} {number(statistics.median(u.per_item_ms for u in runs))} ms on "
         f"{statistics.median(u.cores for u in runs):.1f} cores"
         for name, runs in uses.items() if runs
     ]

@@ -41,7 +41,7 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
     assert any(name.startswith("QIDO-RS") for name in rows) and any("rendered JPEG" in name for name in rows)
     ingest = [row for name, row in rows.items() if name.startswith(("STOW-RS", "REST POST")) and "nginx" not in name]
     for row in ingest:  # what each instance cost each server, and how many cores it kept busy
-        assert re.search(r"CPU per instance: pacsbox [\d.]+ ms on [\d.]+ cores, orthanc [\d.]+ ms on", row["note"]), row
+        assert re.search(r"CPU per instance: pacsbox [\d.,]+ ms on [\d.]+ cores, orthanc [\d.,]+ ms on", row["note"]), row
     ceilings = {c["key"]: c for c in report["ceilings"]}
     assert ceilings["disk_mb"]["value"] > 0 and ceilings["disk_files"]["value"] > 0
     assert ceilings.keys() >= {"tls_mb", "http_mb"} or "skipped" in ceilings["nginx"]["note"]
