@@ -9,8 +9,9 @@ for (PS3.7 D.3.3.4), so C-GET sub-operations flow back on the same association.
 DICOM TLS (PS3.15 B.1) uses the wizard's `certs/server.crt` + `server.key`;
 peers are verified against `certs/trusted.crt`, and required to present a
 certificate when `PACSBOX_DICOM_TLS_REQUIRE_CLIENT_CERT` is set. TLS 1.2 offers
-the forward-secret AEAD ciphers nginx offers, nothing else; the handshake runs
-on the association's thread within `PACSBOX_DICOM_ACSE_TIMEOUT`.
+ECDHE key exchange with AEAD ciphers only (the suites of DICOM's BCP 195
+profile, PS3.15 B.9); the handshake runs on the association's thread within
+`PACSBOX_DICOM_ACSE_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ TLS12_CIPHERS = (
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 )
-"""TLS 1.2 suites of the DICOM TLS port: nginx's list (Mozilla "intermediate"), no CBC, no RSA key exchange."""
+"""TLS 1.2 suites of the DICOM TLS port: the ECDHE ones of nginx's list (nginx also offers two DHE suites, which
+need Diffie-Hellman parameters this context does not load); no CBC, no RSA key exchange."""
 
 
 def make_ae(dicom: DicomSettings) -> AE:
