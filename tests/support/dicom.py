@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.data import get_testdata_file
+from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
-__all__ = ["TEST_FILES", "dataset_bytes", "make_series", "pydicom_test_files"]
+__all__ = ["TEST_FILES", "dataset_bytes", "every_attribute", "make_series", "pydicom_test_files"]
 
 TEST_FILES = Path(get_testdata_file("CT_small.dcm")).parent
 
@@ -100,3 +101,35 @@ def make_series(
 
 def read(data: bytes) -> Dataset:
     return pydicom.dcmread(io.BytesIO(data))
+
+
+_SAMPLE_VALUES = {
+    "AE": "AE", "AS": "010Y", "AT": 0x00100010, "CS": "X", "DA": "20240101", "DS": "1.5", "DT": "20240101101010",
+    "FD": 1.0, "FL": 1.0, "IS": "1", "LO": "lo", "LT": "lt", "PN": "A^B", "SH": "sh", "SL": 1, "SS": 1, "ST": "st",
+    "SV": 1, "TM": "101010", "UC": "uc", "UI": "1.2.3", "UL": 1, "UR": "http://x", "US": 1, "UT": "ut", "UV": 1,
+}
+
+
+def every_attribute(patient_id: str) -> Dataset:
+    """A Secondary Capture header holding every public attribute of pydicom's dictionary that has a text or
+    number VR (a sample value) or is a sequence (empty), pixel attributes aside: to see which a route keeps."""
+    ds = Dataset()
+    for tag, (vr, _, _, _, keyword) in DicomDictionary.items():
+        group = tag >> 16
+        if not keyword or group % 2 or group in (0x0000, 0x0002, 0x0028, 0x7FE0) or group >= 0xFFFE or tag & 0xFFFF == 0:
+            continue
+        vr = vr.split(" or ")[0]
+        if vr == "SQ":
+            ds.add_new(tag, vr, [])
+        elif vr in _SAMPLE_VALUES:
+            ds.add_new(tag, vr, _SAMPLE_VALUES[vr])
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid(), generate_uid()
+    ds.PatientID = patient_id
+    ds.SmallestPixelValueInSeries = ds.LargestPixelValueInSeries = 1  # group 0028 but part of the series module
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    return ds

@@ -15,6 +15,7 @@ from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
 from pacsbox.pacs.rest.jobs import JOB_ROUTES
 from pacsbox.pacs.rest.lookup import tools_lookup
 from pacsbox.pacs.rest.modalities import MODALITY_ROUTES
+from pacsbox.pacs.rest.modules import MODULE_ROUTES
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
 from pacsbox.pacs.rest.summaries import SUMMARY_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
@@ -27,13 +28,14 @@ FAMILIES = [
     SUMMARY_ROUTES,
     INSTANCE_ROUTES,
     CONTENT_ROUTES,
+    MODULE_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
     [get_changes],
     MODALITY_ROUTES,
     JOB_ROUTES,
 ]
-"""Route handlers by family: system, upload, resources, summaries, instances, content, archive, tools,
+"""Route handlers by family: system, upload, resources, summaries, instances, content, modules, archive, tools,
 changes, modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]

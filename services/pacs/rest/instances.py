@@ -32,8 +32,7 @@ from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb.rendered import read_cache, render_slots, rendered_image
 from pacsbox.pacs.dicomweb.responses import single_response
 from pacsbox.pacs.dicomweb.wado import FRAMES_NOW
-from pacsbox.pacs.rest.params import flag
-from pacsbox.pacs.rest.tags import full_tags, short_tags, simplified_tags
+from pacsbox.pacs.rest.tags import full_tags, simplified_tags, tags_in_asked_form
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.native_frames import read_native_frames
 from pacsbox.pacs.store.pixel_data import read_frames
@@ -69,12 +68,7 @@ async def _dataset(store: InstanceStore, public_id: str) -> dict[str, Any]:
 @get("/instances/{public_id:str}/tags", operation_id="GetInstanceTags")
 async def get_instance_tags(request: Request, store: InstanceStore, public_id: str) -> dict[str, Any]:
     """Every attribute of the instance: `{"gggg,eeee": {"Name", "Type", "Value"}}`."""
-    tags = full_tags(await _dataset(store, public_id))
-    if flag(request.query_params, "simplify"):
-        return simplified_tags(tags)
-    if flag(request.query_params, "short"):
-        return short_tags(tags)
-    return tags
+    return tags_in_asked_form(request.query_params, full_tags(await _dataset(store, public_id)))
 
 
 @get("/instances/{public_id:str}/simplified-tags", operation_id="GetInstanceSimplifiedTags")

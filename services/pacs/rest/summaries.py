@@ -21,8 +21,7 @@ from litestar import Request, get
 from litestar.handlers import HTTPRouteHandler
 
 from pacsbox.core.errors import NotFound
-from pacsbox.pacs.rest.params import flag
-from pacsbox.pacs.rest.tags import full_tags, short_tags, simplified_tags
+from pacsbox.pacs.rest.tags import full_tags, tags_in_asked_form
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.reader import find_instances_of
@@ -74,11 +73,7 @@ def _shared_tags_route(level: Level) -> HTTPRouteHandler:
         if not found:
             raise NotFound(f"{level.value} {public_id} is not stored here")
         tags = _shared([json.loads(instance.metadata) if instance.metadata else {} for instance in found])
-        if flag(request.query_params, "simplify"):
-            return simplified_tags(tags)
-        if flag(request.query_params, "short"):
-            return short_tags(tags)
-        return tags
+        return tags_in_asked_form(request.query_params, tags)
 
     return shared_tags
 

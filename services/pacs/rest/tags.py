@@ -21,11 +21,14 @@ values; the short form maps tags to values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydicom.datadict import dictionary_is_retired, keyword_for_tag
 
-__all__ = ["MAX_STRING", "element_text", "full_tags", "short_tags", "simplified_tags"]
+from pacsbox.pacs.rest.params import flag
+
+__all__ = ["MAX_STRING", "element_text", "full_tags", "short_tags", "simplified_tags", "tags_in_asked_form"]
 
 MAX_STRING = 256
 """Longest string value shown (Orthanc's limit for `/tags`)."""
@@ -106,13 +109,16 @@ def _entry(tag: int, element: dict[str, Any], creators: dict[tuple[int, int], st
     return entry
 
 
-def full_tags(dataset: dict[str, Any]) -> dict[str, Any]:
-    """Orthanc's full form of a DICOM JSON dataset (file meta, group lengths and trailing padding left out)."""
+def full_tags(dataset: dict[str, Any], *, file_meta: bool = False) -> dict[str, Any]:
+    """Orthanc's full form of a DICOM JSON dataset (file meta, group lengths and trailing padding left out).
+
+    With `file_meta`, `dataset` is a file's meta information: all of it is kept, its group length too.
+    """
     creators = _creators(dataset)
     out = {}
     for key in sorted(dataset):
         tag = int(key, 16)
-        if tag >> 16 == 0x0002 or tag & 0xFFFF == 0 or tag == _TRAILING_PADDING:
+        if not file_meta and (tag >> 16 == 0x0002 or tag & 0xFFFF == 0 or tag == _TRAILING_PADDING):
             continue
         out[f"{tag >> 16:04x},{tag & 0xFFFF:04x}"] = _entry(tag, dataset[key], creators)
     return out
@@ -132,3 +138,12 @@ def simplified_tags(full: dict[str, Any]) -> dict[str, Any]:
 def short_tags(full: dict[str, Any]) -> dict[str, Any]:
     """`gggg,eeee` -> value form of `full_tags` output (`/tags?short`)."""
     return {key: _plain(entry, "key") for key, entry in full.items()}
+
+
+def tags_in_asked_form(query: Mapping[str, str], full: dict[str, Any]) -> dict[str, Any]:
+    """`full` as `?simplify` (names) or `?short` (tags) asks, else unchanged: the forms of every tags route."""
+    if flag(query, "simplify"):
+        return simplified_tags(full)
+    if flag(query, "short"):
+        return short_tags(full)
+    return full

@@ -92,9 +92,12 @@ _ID_COLUMN = {Level.PATIENT: "p.public_id", Level.STUDY: "t.public_id", Level.SE
 
 
 async def find_instances_of(
-    storage_root: Path, level: Level, public_ids: list[str], *, with_metadata: bool = False
+    storage_root: Path, level: Level, public_ids: list[str], *, with_metadata: bool = False, limit: int | None = None
 ) -> list[StoredInstance]:
-    """Instances of resources named by Orthanc ID (C-MOVE, C-GET, send jobs), in series then instance order."""
+    """Instances of resources named by Orthanc ID (C-MOVE, C-GET, send jobs), in series then instance order.
+
+    With `limit`, only the first `limit` of them.
+    """
     if not public_ids:
         return []
     placeholders = ", ".join("{}" for _ in public_ids)
@@ -102,7 +105,8 @@ async def find_instances_of(
     columns = _COLUMNS + (", i.metadata" if with_metadata else "")
     rows = await Instance.raw(
         f"SELECT {columns}{_FROM}{join} WHERE {_ID_COLUMN[level]} IN ({placeholders})"
-        " ORDER BY s.series_number, s.series_uid, i.instance_number, i.sop_uid",
+        " ORDER BY s.series_number, s.series_uid, i.instance_number, i.sop_uid"
+        + (f" LIMIT {int(limit)}" if limit is not None else ""),
         *public_ids,
     )
     return [_stored(storage_root, r) for r in rows]

@@ -3,28 +3,17 @@ same study."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.dicom import dataset_bytes, make_series
-from tests.support.orthanc import OrthancProcess, comparable
+from tests.support.orthanc import comparable
 
 pytestmark = pytest.mark.db
 
 LEVELS = {"patients": "ParentPatient", "studies": "ParentStudy", "series": "ParentSeries", "instances": "ID"}
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    peer = OrthancProcess(tmp_path_factory.mktemp("orthanc")).start()
-    try:
-        with httpx.Client(base_url=peer.url, timeout=60) as client:
-            yield client
-    finally:
-        peer.stop()
 
 
 @pytest.fixture(scope="module")
