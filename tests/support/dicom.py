@@ -12,9 +12,9 @@ import pydicom
 from pydicom.data import get_testdata_file
 from pydicom.datadict import DicomDictionary
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import CTImageStorage, EncapsulatedPDFStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
-__all__ = ["TEST_FILES", "dataset_bytes", "every_attribute", "make_series", "pydicom_test_files"]
+__all__ = ["TEST_FILES", "dataset_bytes", "encapsulated_pdf", "every_attribute", "make_series", "pydicom_test_files"]
 
 TEST_FILES = Path(get_testdata_file("CT_small.dcm")).parent
 
@@ -128,6 +128,22 @@ def every_attribute(patient_id: str) -> Dataset:
     ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid(), generate_uid()
     ds.PatientID = patient_id
     ds.SmallestPixelValueInSeries = ds.LargestPixelValueInSeries = 1  # group 0028 but part of the series module
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    return ds
+
+
+def encapsulated_pdf(document: bytes, *, mime_type: str = "application/pdf", sop_class_uid: str = EncapsulatedPDFStorage,
+                     patient_id: str = "PDF") -> Dataset:
+    """An Encapsulated PDF instance (PS3.3 A.45.1) holding `document`, padded to an even length when written."""
+    ds = Dataset()
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class_uid, generate_uid()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.PatientID, ds.PatientName, ds.Modality = patient_id, "Pdf^Patient", "DOC"
+    ds.MIMETypeOfEncapsulatedDocument = mime_type
+    ds.EncapsulatedDocument = document
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID

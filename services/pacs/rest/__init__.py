@@ -8,7 +8,7 @@ family adds its handlers to `FAMILIES`.
 from litestar import Router
 
 from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
-from pacsbox.pacs.rest.changes import get_changes
+from pacsbox.pacs.rest.changes import CHANGE_ROUTES
 from pacsbox.pacs.rest.content import CONTENT_ROUTES
 from pacsbox.pacs.rest.find import tools_find
 from pacsbox.pacs.rest.instances import INSTANCE_ROUTES
@@ -31,7 +31,7 @@ FAMILIES = [
     MODULE_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
-    [get_changes],
+    CHANGE_ROUTES,
     MODALITY_ROUTES,
     JOB_ROUTES,
 ]

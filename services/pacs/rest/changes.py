@@ -3,6 +3,7 @@
     GET /changes?since=SEQ&limit=N    changes after SEQ, oldest first, at most N (default 100; a larger N
                                       than 10000 gives pages of 10000, `Done` false while more follow)
     GET /changes?last                 only the latest change
+    DELETE /changes                   the log emptied (editors only); numbering goes on after the last change
 
     {"Changes": [{"ChangeType", "Date", "ID", "Path", "ResourceType", "Seq"}], "Done": bool, "Last": SEQ}
 
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request, Response, delete, get
+from litestar.status_codes import HTTP_200_OK
 
+from pacsbox.core.app import editor_only
 from pacsbox.pacs.rest.params import flag, non_negative
-from pacsbox.pacs.store.changes import read_changes
+from pacsbox.pacs.store.changes import clear_changes, read_changes
 
-__all__ = ["get_changes"]
+__all__ = ["CHANGE_ROUTES"]
 
 MAX_LIMIT = 10_000
 
@@ -50,3 +53,13 @@ async def get_changes(request: Request) -> dict[str, Any]:
         "Done": page.done,
         "Last": page.last,
     }
+
+
+@delete("/changes", operation_id="ClearChanges", guards=[editor_only], status_code=HTTP_200_OK)
+async def delete_changes() -> Response:
+    """Empty the change log (Orthanc answers 200 with an empty body)."""
+    await clear_changes()
+    return Response(b"", media_type="text/plain")
+
+
+CHANGE_ROUTES = [get_changes, delete_changes]

@@ -1,4 +1,10 @@
-"""Reading the change log that `pacsbox.pacs.store.index` appends to (Orthanc's `/changes`)."""
+"""Reading and clearing the change log that `pacsbox.pacs.store.index` appends to (Orthanc's `/changes`).
+
+Clearing keeps the sequence going, as Orthanc does: the next change is
+numbered after the last one cleared, and an empty log's `last` is that
+last number. SQLite numbers a row one past the highest left in the table,
+so the latest change stays as a `CLEARED` row that no read shows.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import timestamp
 from pacsbox.pacs.tables import Change
 
-__all__ = ["ChangePage", "ChangeRow", "read_changes"]
+__all__ = ["ChangePage", "ChangeRow", "clear_changes", "read_changes"]
+
+CLEARED = "Cleared"
+"""Change type of the row that keeps the sequence number of a cleared log."""
 
 
 @dataclass(frozen=True)
@@ -34,11 +43,14 @@ class ChangePage:
 async def read_changes(*, since: int = 0, limit: int = 100, last_only: bool = False) -> ChangePage:
     """Changes after sequence number `since`, oldest first, at most `limit`; or only the latest one."""
     if last_only:
-        rows = await Change.raw("SELECT seq, change_type, resource_type, public_id, date FROM changes ORDER BY seq DESC LIMIT 1")
+        rows = await Change.raw(
+            "SELECT seq, change_type, resource_type, public_id, date FROM changes WHERE change_type <> {}"
+            " ORDER BY seq DESC LIMIT 1", CLEARED,
+        )
     else:
         rows = await Change.raw(
-            "SELECT seq, change_type, resource_type, public_id, date FROM changes WHERE seq > {} ORDER BY seq LIMIT {}",
-            since, limit + 1,
+            "SELECT seq, change_type, resource_type, public_id, date FROM changes WHERE seq > {} AND change_type <> {}"
+            " ORDER BY seq LIMIT {}", since, CLEARED, limit + 1,
         )
     done = last_only or len(rows) <= limit
     changes = [
@@ -51,3 +63,12 @@ async def read_changes(*, since: int = 0, limit: int = 100, last_only: bool = Fa
         (top,) = await Change.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM changes")
         last = top["seq"]
     return ChangePage(changes, done and limit > 0, last)
+
+
+async def clear_changes() -> None:
+    """Remove every change logged so far; changes logged meanwhile stay."""
+    (top,) = await Change.raw("SELECT MAX(seq) AS seq FROM changes")
+    if top["seq"] is None:
+        return
+    await Change.raw("DELETE FROM changes WHERE seq < {}", top["seq"])
+    await Change.raw("UPDATE changes SET change_type = {} WHERE seq = {}", CLEARED, top["seq"])
