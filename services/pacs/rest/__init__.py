@@ -17,6 +17,7 @@ from pacsbox.pacs.rest.lookup import tools_lookup
 from pacsbox.pacs.rest.modalities import MODALITY_ROUTES
 from pacsbox.pacs.rest.modules import MODULE_ROUTES
 from pacsbox.pacs.rest.resources import RESOURCE_ROUTES
+from pacsbox.pacs.rest.slices import SLICE_ROUTES
 from pacsbox.pacs.rest.summaries import SUMMARY_ROUTES
 from pacsbox.pacs.rest.system import get_statistics, get_system
 from pacsbox.pacs.rest.upload import upload_instances
@@ -29,14 +30,15 @@ FAMILIES = [
     INSTANCE_ROUTES,
     CONTENT_ROUTES,
     MODULE_ROUTES,
+    SLICE_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
     CHANGE_ROUTES,
     MODALITY_ROUTES,
     JOB_ROUTES,
 ]
-"""Route handlers by family: system, upload, resources, summaries, instances, content, modules, archive, tools,
-changes, modalities, jobs."""
+"""Route handlers by family: system, upload, resources, summaries, instances, content, modules, slices,
+archive, tools, changes, modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 
