@@ -25,7 +25,7 @@ from pacsbox.pacs.store.ids import Level
 from pacsbox.pacs.store.resources import ResourceRow, instance_numbers, read_resource_rows
 from pacsbox.pacs.store.series_status import expected_instances, series_status
 
-__all__ = ["MAIN_TAGS", "describe_resource", "describe_resources", "orthanc_date", "tag_values"]
+__all__ = ["MAIN_TAGS", "describe_resource", "describe_resources", "file_uuid", "orthanc_date", "tag_values"]
 
 MAIN_TAGS: dict[Level, tuple[str, ...]] = {
     Level.PATIENT: ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "OtherPatientIDs"),
@@ -57,6 +57,11 @@ _FILE_NAMESPACE = uuid.UUID("1f6bdc5e-6a43-4b4a-9d1e-2f0c2bb0b3a1")
 
 def _tags(keywords: Iterable[str]) -> list[int]:
     return [tag_for_keyword(k) for k in keywords]  # type: ignore[misc]
+
+
+def file_uuid(relative_path: str) -> str:
+    """The UUID Orthanc gives an instance's file (`FileUuid`, the attachment's `Uuid`): one per stored path."""
+    return str(uuid.uuid5(_FILE_NAMESPACE, relative_path))
 
 
 def orthanc_date(row: ResourceRow) -> str:
@@ -112,7 +117,7 @@ def _document(level: Level, row: ResourceRow, match: Match) -> dict[str, Any]:
         doc["ExpectedNumberOfInstances"] = expected_instances(doc["MainDicomTags"].get)
     if level is Level.INSTANCE:
         doc["FileSize"] = row.file_size
-        doc["FileUuid"] = str(uuid.uuid5(_FILE_NAMESPACE, row.path))
+        doc["FileUuid"] = file_uuid(row.path)
         doc["IndexInSeries"] = row.instance_number
     return doc
 

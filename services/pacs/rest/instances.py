@@ -39,25 +39,32 @@ from pacsbox.pacs.store.pixel_data import read_frames
 from pacsbox.pacs.store.reader import StoredInstance, find_instance_by_id
 from pacsbox.pacs.store.retrieve import DICOM, FileSpan, Payload
 
-__all__ = ["ACCEL_PREFIX_HEADER", "INSTANCE_ROUTES"]
+__all__ = ["ACCEL_PREFIX_HEADER", "INSTANCE_ROUTES", "file_response"]
 
 ACCEL_PREFIX_HEADER = "X-Pacsbox-Accel-Prefix"
 """Set by nginx: the internal location that serves the storage folder (see the module docstring)."""
+
+
+async def file_response(
+    request: Request, store: InstanceStore, instance: StoredInstance, disposition: str | None, media_type: str = DICOM
+) -> Response:
+    """The instance's stored file as the answer, handed to nginx when it asks (see the module docstring)."""
+    headers = {"Content-Disposition": disposition} if disposition else {}
+    prefix = request.headers.get(ACCEL_PREFIX_HEADER)
+    if prefix:
+        relative = instance.path.relative_to(store.storage.root).as_posix()
+        redirect = {"X-Accel-Redirect": f"{prefix.rstrip('/')}/{relative}"}
+        return Response(b"", media_type=media_type, headers={**headers, **redirect})
+    response = await single_response(Payload(media_type, FileSpan(instance.path, 0, instance.file_size)))
+    response.headers.update(headers)
+    return response
 
 
 @get("/instances/{public_id:str}/file", operation_id="GetInstanceFile")
 async def get_instance_file(request: Request, store: InstanceStore, public_id: str) -> Response:
     """The stored DICOM file, exactly as stored."""
     instance = await find_instance_by_id(store.storage.root, public_id)
-    disposition = {"Content-Disposition": f'attachment; filename="{public_id}.dcm"'}
-    prefix = request.headers.get(ACCEL_PREFIX_HEADER)
-    if prefix:
-        relative = instance.path.relative_to(store.storage.root).as_posix()
-        redirect = {"X-Accel-Redirect": f"{prefix.rstrip('/')}/{relative}"}
-        return Response(b"", media_type=DICOM, headers={**disposition, **redirect})
-    response = await single_response(Payload(DICOM, FileSpan(instance.path, 0, instance.file_size)))
-    response.headers.update(disposition)
-    return response
+    return await file_response(request, store, instance, f'attachment; filename="{public_id}.dcm"')
 
 
 async def _dataset(store: InstanceStore, public_id: str) -> dict[str, Any]:
