@@ -22,7 +22,7 @@ from pacsbox.core.errors import PixelDataError
 from pacsbox.core.imaging.luts import Lut, apply_palette
 from pacsbox.core.imaging.pixels import PixelInfo
 
-__all__ = ["VoiFunction", "Window", "display_pixels"]
+__all__ = ["VoiFunction", "Window", "display_pixels", "modality_values"]
 
 
 class VoiFunction(StrEnum):
@@ -93,9 +93,9 @@ def display_pixels(pixels: np.ndarray, ds: Dataset, info: PixelInfo, window: Win
     if pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 2:
         # At most 65536 stored values: run the pipeline once per value in the frame's span, then look up.
         low, high = int(pixels.min()), int(pixels.max())
-        table = _grey(_modality(np.arange(low, high + 1), ds, info), ds, info, window)
+        table = _grey(modality_values(np.arange(low, high + 1), ds, info), ds, info, window)
         return np.take(table, _offsets(pixels, low), mode="clip")  # in range by construction: "clip" skips the check
-    return _grey(_modality(pixels, ds, info), ds, info, window)
+    return _grey(modality_values(pixels, ds, info), ds, info, window)
 
 
 def _offsets(pixels: np.ndarray, low: int) -> np.ndarray:
@@ -143,7 +143,8 @@ def _number(ds: Dataset, keyword: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _modality(pixels: np.ndarray, ds: Dataset, info: PixelInfo) -> np.ndarray:
+def modality_values(pixels: np.ndarray, ds: Dataset, info: PixelInfo) -> np.ndarray:
+    """Stored values to modality values (PS3.3 C.11.1): the Modality LUT, else Rescale Slope and Intercept."""
     sequence = ds.get("ModalityLUTSequence")
     if sequence:
         item = sequence[0]

@@ -8,6 +8,7 @@ family adds its handlers to `FAMILIES`.
 from litestar import Router
 
 from pacsbox.pacs.rest.archive import ARCHIVE_ROUTES
+from pacsbox.pacs.rest.arrays import ARRAY_ROUTES
 from pacsbox.pacs.rest.attachments import ATTACHMENT_ROUTES
 from pacsbox.pacs.rest.changes import CHANGE_ROUTES
 from pacsbox.pacs.rest.content import CONTENT_ROUTES
@@ -32,6 +33,7 @@ FAMILIES = [
     CONTENT_ROUTES,
     MODULE_ROUTES,
     SLICE_ROUTES,
+    ARRAY_ROUTES,
     ATTACHMENT_ROUTES,
     ARCHIVE_ROUTES,
     [tools_find, tools_lookup],
@@ -40,7 +42,7 @@ FAMILIES = [
     JOB_ROUTES,
 ]
 """Route handlers by family: system, upload, resources, summaries, instances, content, modules, slices,
-attachments, archive, tools, changes, modalities, jobs."""
+arrays, attachments, archive, tools, changes, modalities, jobs."""
 
 REST_ROUTES = [Router("/", route_handlers=[handler for family in FAMILIES for handler in family])]
 

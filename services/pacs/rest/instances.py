@@ -39,7 +39,7 @@ from pacsbox.pacs.store.pixel_data import read_frames
 from pacsbox.pacs.store.reader import StoredInstance, find_instance_by_id
 from pacsbox.pacs.store.retrieve import DICOM, FileSpan, Payload
 
-__all__ = ["ACCEL_PREFIX_HEADER", "INSTANCE_ROUTES", "file_response"]
+__all__ = ["ACCEL_PREFIX_HEADER", "INSTANCE_ROUTES", "check_frame", "file_response"]
 
 ACCEL_PREFIX_HEADER = "X-Pacsbox-Accel-Prefix"
 """Set by nginx: the internal location that serves the storage folder (see the module docstring)."""
@@ -91,7 +91,7 @@ async def list_instance_frames(store: InstanceStore, public_id: str) -> list[int
     return list(range(instance.number_of_frames))
 
 
-def _check_frame(instance: StoredInstance, frame: int) -> None:
+def check_frame(instance: StoredInstance, frame: int) -> None:
     """Raises NotFound for a frame index (from 0) past the instance's frames."""
     if not 0 <= frame < instance.number_of_frames:
         count = instance.number_of_frames
@@ -104,7 +104,7 @@ async def get_raw_frame(
 ) -> Response:
     """Frame `frame` (from 0) as the file holds it, neither decoded nor rendered."""
     instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
-    _check_frame(instance, frame)
+    check_frame(instance, frame)
     data = read_native_frames(instance, [frame + 1], most_bytes=FRAMES_NOW)
     if data is None:  # a header to parse, big-endian bytes to swap or many bytes: off the event loop
         cache, limit = read_cache(request, settings), settings.limits.max_pixel_data_size
@@ -118,7 +118,7 @@ async def get_raw_frame(
 
 async def _preview(request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int) -> Response:
     instance: StoredInstance = await find_instance_by_id(store.storage.root, public_id)
-    _check_frame(instance, frame)
+    check_frame(instance, frame)
     accept = request.headers.get("accept", "")
     kind = ImageType.JPEG if "image/jpeg" in accept and "image/png" not in accept else ImageType.PNG
     render = rendered_image(
