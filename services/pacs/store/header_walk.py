@@ -101,7 +101,7 @@ class WalkedHeader:
         """The dataset `pydicom.dcmread` reads from these bytes (pixel data left unread the same way), made once."""
         if self._dataset is None:
             ds = Dataset({BaseTag(tag): self._element(tag, record) for tag, record in self.elements.items()})
-            ds.set_original_encoding(False, True, self.charset)
+            ds.set_original_encoding(False, True, self.charset if isinstance(self.charset, str) else [*self.charset])
             self._dataset = ds
         return self._dataset
 
@@ -147,7 +147,6 @@ def _walk(data: bytes, pos: int, *, meta: bool) -> tuple[dict[int, Record] | Non
     size = len(data)
     elements: dict[int, Record] = {}
     last = -1
-    charset: Any = default_encoding  # what pydicom reads undefined-length sequences with, once (0008,0005) is seen
     while pos < size:
         if pos + 8 > size:
             return None, pos
@@ -169,7 +168,7 @@ def _walk(data: bytes, pos: int, *, meta: bool) -> tuple[dict[int, Record] | Non
         if length == _UNDEFINED:
             if meta:
                 return None, pos
-            record, pos = _undefined_length(data, tag, vr, pos, charset)
+            record, pos = _undefined_length(data, tag, vr, pos, elements.get(SPECIFIC_CHARACTER_SET))
             if record is None:
                 return None, pos
             elements[tag] = record
@@ -183,20 +182,24 @@ def _walk(data: bytes, pos: int, *, meta: bool) -> tuple[dict[int, Record] | Non
             value = _NOT_READ
         else:
             value = data[pos:end]
-        if tag == SPECIFIC_CHARACTER_SET:
-            value = data[pos:end] if length else value
-            charset = convert_encodings(convert_string(value or b"", True))
+        if tag == SPECIFIC_CHARACTER_SET and length:  # read whatever its length, as pydicom does
+            value = data[pos:end]
         elements[tag] = (vr, length, pos, value)
         pos = end
     return elements, pos
 
 
-def _undefined_length(data: bytes, tag: int, vr: str, pos: int, charset: Any) -> tuple[Record | None, int]:
-    """A sequence read as pydicom reads it, or encapsulated pixel data walked fragment by fragment to its delimiter."""
+def _undefined_length(data: bytes, tag: int, vr: str, pos: int, charset: Record | None) -> tuple[Record | None, int]:
+    """A sequence read as pydicom reads it, or encapsulated pixel data walked fragment by fragment to its delimiter.
+
+    pydicom's reader hands a sequence the character sets of the Specific Character Set read before it
+    (`charset`, the element's record), without the checks a dataset's own makes.
+    """
     if vr == "SQ":
         stream = io.BytesIO(data)
         stream.seek(pos)
-        sequence = read_sequence(stream, False, True, _UNDEFINED, charset)
+        encoding = convert_encodings(convert_string(charset[3] or b"", True)) if charset else default_encoding
+        sequence = read_sequence(stream, False, True, _UNDEFINED, encoding)
         end = stream.tell()
         if end > len(data):
             return None, pos

@@ -88,7 +88,7 @@ def _rich(charset: str | list[str] = "ISO_IR 192", name: str = "Müller^Anna") -
         _item(ReferencedSOPClassUID="1.2.840.10008.5.1.4.1.1.2", ReferencedSOPInstanceUID=f"1.2.3.{n}")
         for n in range(3)
     ])
-    ds.ProcedureCodeSequence = Sequence([_item(CodeValue="CT1", CodingSchemeDesignator="99X", CodeMeaning="Chest")])
+    ds.ProcedureCodeSequence = Sequence([_item(CodeValue="CT1", CodingSchemeDesignator="99X", CodeMeaning=name)])
     ds.ProcedureCodeSequence[0].ConceptNameCodeSequence = Sequence([_item(CodeValue="1", CodeMeaning="nested")])
     _undefined_length(ds, "ProcedureCodeSequence")
     _undefined_length(ds.ProcedureCodeSequence[0], "ConceptNameCodeSequence")
