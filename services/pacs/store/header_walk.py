@@ -65,7 +65,10 @@ _ITEM, _SEQUENCE_DELIMITER = 0xE000FFFE, 0xE0DDFFFE
 """The item and sequence delimitation tags as `<L` reads their group and element."""
 _NOT_READ = object()
 """The value of a long element, sliced from the bytes only when the dataset is built."""
-_NOT_DIRECT_SYNTAXES = {ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian, *PrivateTransferSyntaxes}
+_NOT_DIRECT_SYNTAXES = {
+    ImplicitVRLittleEndian, ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian, *PrivateTransferSyntaxes,
+}
+"""The syntaxes pydicom's reader does not read as explicit VR little endian straight from the bytes."""
 
 Record = tuple[str, int, int, Any]
 """(VR, declared length, value offset, value) of one top-level element."""
@@ -101,7 +104,8 @@ class WalkedHeader:
         """The dataset `pydicom.dcmread` reads from these bytes (pixel data left unread the same way), made once."""
         if self._dataset is None:
             ds = Dataset({BaseTag(tag): self._element(tag, record) for tag, record in self.elements.items()})
-            ds.set_original_encoding(False, True, self.charset if isinstance(self.charset, str) else [*self.charset])
+            charset = self.charset if isinstance(self.charset, str) else [*self.charset]  # each dataset its own
+            ds.set_original_encoding(False, True, charset)
             self._dataset = ds
         return self._dataset
 

@@ -19,6 +19,8 @@ import pytest
 from pydicom.data import get_testdata_files
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import JPEGBaseline8Bit, RLELossless
 
@@ -89,7 +91,9 @@ def _rich(charset: str | list[str] = "ISO_IR 192", name: str = "Müller^Anna") -
         for n in range(3)
     ])
     ds.ProcedureCodeSequence = Sequence([_item(CodeValue="CT1", CodingSchemeDesignator="99X", CodeMeaning=name)])
-    ds.ProcedureCodeSequence[0].ConceptNameCodeSequence = Sequence([_item(CodeValue="1", CodeMeaning="nested")])
+    ds.ProcedureCodeSequence[0].ConceptNameCodeSequence = Sequence([
+        _item(CodeValue="1", CodeMeaning="nested"),
+    ])
     _undefined_length(ds, "ProcedureCodeSequence")
     _undefined_length(ds.ProcedureCodeSequence[0], "ConceptNameCodeSequence")
     ds.RequestAttributesSequence = Sequence()  # empty sequence
@@ -189,3 +193,33 @@ def test_tags_out_of_order_or_repeated_read_the_same(tmp_path: Path) -> None:
     for moved in (patient_id, modality, patient_id.replace(b"PID", b"XYZ")):
         changed = data[:pixel_data] + moved + data[pixel_data:]
         assert isinstance(_assert_both_readings_agree(changed, tmp_path / "moved.dcm"), ParsedInstance)
+
+
+def _implicit_under_explicit_meta() -> bytes:
+    """A dataset written implicit VR behind a meta header that says explicit, as some exporters do."""
+    ds = next(iter(make_series(1, rows=8, columns=8)))
+    data = dataset_bytes(ds)
+    out = DicomBytesIO()
+    out.is_little_endian, out.is_implicit_VR = True, True
+    write_dataset(out, ds)
+    return data[:data.index(b"\x08\x00\x05\x00")] + out.getvalue()
+
+
+def _without(keyword: str) -> bytes:
+    ds = next(iter(make_series(1, rows=8, columns=8)))
+    delattr(ds, keyword)
+    return dataset_bytes(ds)
+
+
+def _odd_length() -> bytes:
+    """PatientID's 15 characters without the pad byte: an odd length, every later element intact."""
+    data = dataset_bytes(next(iter(make_series(1, rows=8, columns=8))))
+    patient_id = _element(data, b"\x10\x00\x20\x00")
+    odd = patient_id[:6] + (len(patient_id) - 9).to_bytes(2, "little") + patient_id[8:-1]
+    return data.replace(patient_id, odd)
+
+
+@pytest.mark.parametrize("make", [_implicit_under_explicit_meta, _odd_length, lambda: _without("SOPInstanceUID"),
+                                  lambda: _without("StudyInstanceUID")])
+def test_unusual_and_refused_instances_read_the_same(make: Callable[[], bytes], tmp_path: Path) -> None:
+    _assert_both_readings_agree(make(), tmp_path / "unusual.dcm")
