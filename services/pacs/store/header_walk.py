@@ -140,8 +140,6 @@ def walk_header(data: bytes) -> WalkedHeader | None:
         return None
     charset_record = elements.get(SPECIFIC_CHARACTER_SET)
     charset = _charset(charset_record[0], charset_record[3]) if charset_record else default_encoding
-    if charset is None:
-        return None
     encoding = (charset,) if isinstance(charset, str) else tuple(charset)
     return WalkedHeader(data, transfer_syntax, elements, charset, encoding)
 
@@ -233,9 +231,7 @@ def _direct_syntax(value: bytes) -> str | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _charset(vr: str, value: Any) -> str | list[str] | None:
+def _charset(vr: str, value: bytes | None) -> str | list[str]:
     """The character sets pydicom decodes a dataset with, from its Specific Character Set element."""
-    if value is _NOT_READ:
-        return None
     raw = RawDataElement(BaseTag(SPECIFIC_CHARACTER_SET), vr, len(value or b""), value, 0, False, True)
     return Dataset({BaseTag(SPECIFIC_CHARACTER_SET): raw})._character_set

@@ -9,7 +9,9 @@ value, so reusing the result never changes what an instance shows.
 
 Only definite VRs that are not binary, sequences or ambiguous (US or SS...),
 with values of at most 256 bytes, are shared; everything else goes through the
-dataset as before.
+dataset as before. A header walked without pydicom's reader (`header_walk`)
+looks its values up with the same keys (`SharedValues.get`), so both readings
+share what they derived.
 """
 
 from __future__ import annotations
