@@ -151,8 +151,6 @@ def _jpeg(folder: Path, sizes: Sizes, seed: int) -> SeriesFiles:
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda pair: subprocess.run(["dcmcjpeg", str(pair[0]), str(pair[1])], check=True),
                       zip(native.files, targets)))
-    for f in native.files:
-        f.unlink()
     return SeriesFiles(native.study, native.series, native.sops, targets)
 
 

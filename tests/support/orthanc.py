@@ -22,6 +22,9 @@ DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 class OrthancProcess:
     def __init__(self, folder: Path | None = None, *, aet: str = "ORTHANC", config: dict[str, Any] | None = None) -> None:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="orthanc-"))
+        self._owns_folder = folder is None
+        """A folder the caller gave stays theirs on `stop` (the benchmark removes its own at the end: deleting
+        thousands of files just before its next rows would slow their file creation on ext4)."""
         self.http_port = free_port()
         self.dicom_port = free_port()
         self.aet = aet
@@ -68,7 +71,8 @@ class OrthancProcess:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self._owns_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def comparable(tags: dict[str, Any]) -> dict[str, Any]:

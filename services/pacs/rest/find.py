@@ -26,7 +26,6 @@ from litestar.status_codes import HTTP_200_OK
 from pacsbox.core.errors import BadRequest
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.rest.documents import describe_resources, tag_values
-from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.search import Filter, SearchQuery, attribute_for, parse_field, search
 from pacsbox.pacs.search.attributes import ATTRIBUTES
 from pacsbox.pacs.store.ids import Level
@@ -119,7 +118,7 @@ def parse_find(body: Any, max_results: int) -> FindRequest:
 
 
 async def _json_body(request: Request) -> Any:
-    data = await small_body(request, MAX_BODY)
+    data = await request.body()
     try:
         return json.loads(data)
     except ValueError as error:
@@ -141,7 +140,7 @@ async def find_resources(find: FindRequest) -> list[Any]:
     return documents
 
 
-@post("/tools/find", operation_id="Find", status_code=HTTP_200_OK)
+@post("/tools/find", operation_id="Find", status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
 async def tools_find(request: Request, settings: Settings) -> list[Any]:
     """Resources of one level matching the query."""
     find = parse_find(await _json_body(request), settings.limits.search_max_results)

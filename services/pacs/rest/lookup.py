@@ -14,7 +14,6 @@ from litestar import Request, post
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.errors import BadRequest
-from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.store.resources import lookup_identifier
 
 __all__ = ["tools_lookup"]
@@ -23,11 +22,11 @@ MAX_BODY = 1024
 """Longest identifier read (a UID is at most 64 characters)."""
 
 
-@post("/tools/lookup", operation_id="Lookup", status_code=HTTP_200_OK)
+@post("/tools/lookup", operation_id="Lookup", status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
 async def tools_lookup(request: Request) -> list[dict[str, Any]]:
     """The resources whose identifier is the body."""
     try:
-        value = (await small_body(request, MAX_BODY)).decode().strip()
+        value = (await request.body()).decode().strip()
     except UnicodeDecodeError:
         raise BadRequest("the body should be a DICOM identifier as UTF-8 text") from None
     if not value:

@@ -32,7 +32,6 @@ from pacsbox.pacs.dimse.remotes import delete_remote, get_remote, list_remotes, 
 from pacsbox.pacs.jobs import JobRunner, get_job
 from pacsbox.pacs.jobs.retrieve import retrieve
 from pacsbox.pacs.jobs.send import send
-from pacsbox.pacs.rest.params import small_body
 from pacsbox.pacs.search import DEFAULT_FIELDS
 from pacsbox.pacs.store import InstanceStore, Level
 from pacsbox.pacs.store.reader import StoredInstance, find_instances_of
@@ -52,9 +51,9 @@ MAX_BODY = 1 << 20
 
 
 async def _body(request: Request) -> Any:
-    """The JSON body, read up to `MAX_BODY` (it was read whole, up to PACSBOX_MAX_BODY_SIZE, before parsing)."""
+    """The JSON body: its route reads at most `MAX_BODY` bytes (`request_max_body_size`)."""
     try:
-        return json.loads(await small_body(request, MAX_BODY))
+        return json.loads(await request.body())
     except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         raise BadRequest("body: expected JSON") from None
 
@@ -81,7 +80,7 @@ async def get_modality(name: str) -> dict[str, Any]:
     return (await get_remote(name)).to_json()
 
 
-@put("/modalities/{name:str}", operation_id="PutModality", guards=[editor_only])
+@put("/modalities/{name:str}", operation_id="PutModality", guards=[editor_only], request_max_body_size=MAX_BODY)
 async def put_modality(name: str, request: Request) -> dict[str, Any]:
     """Create or replace a remote server; a bad field is a 400 naming it."""
     remote = RemoteServer.from_json(name, await _body(request))
@@ -104,7 +103,8 @@ async def echo_modality(name: str, settings: Settings) -> dict[str, Any]:
     return {"Status": "Success", "RoundTripSeconds": round(seconds, 6)}
 
 
-@post("/modalities/{name:str}/query", operation_id="QueryModality", guards=[editor_only], status_code=HTTP_200_OK)
+@post("/modalities/{name:str}/query", operation_id="QueryModality", guards=[editor_only], status_code=HTTP_200_OK,
+      request_max_body_size=MAX_BODY)
 async def query_modality(name: str, request: Request, settings: Settings) -> Response:
     """C-FIND at Study, Series or Instance (or Patient) level with QIDO-like keys; answers the matches as DICOM JSON."""
     body = await _body(request)
@@ -158,7 +158,8 @@ async def _retrieve(
     return await _started(jobs, await jobs.submit("DicomRetrieve", content, work), body)
 
 
-@post("/modalities/{name:str}/move", operation_id="MoveFromModality", guards=[editor_only], status_code=HTTP_200_OK)
+@post("/modalities/{name:str}/move", operation_id="MoveFromModality", guards=[editor_only], status_code=HTTP_200_OK,
+      request_max_body_size=MAX_BODY)
 async def move_from_modality(
     name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
 ) -> dict[str, Any]:
@@ -166,7 +167,8 @@ async def move_from_modality(
     return await _retrieve(name, RetrieveMode.MOVE, request, settings, store, jobs, listener)
 
 
-@post("/modalities/{name:str}/get", operation_id="GetFromModality", guards=[editor_only], status_code=HTTP_200_OK)
+@post("/modalities/{name:str}/get", operation_id="GetFromModality", guards=[editor_only], status_code=HTTP_200_OK,
+      request_max_body_size=MAX_BODY)
 async def get_from_modality(
     name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
 ) -> dict[str, Any]:
@@ -174,7 +176,8 @@ async def get_from_modality(
     return await _retrieve(name, RetrieveMode.GET, request, settings, store, jobs, listener)
 
 
-@post("/modalities/{name:str}/retrieve", operation_id="RetrieveFromModality", guards=[editor_only], status_code=HTTP_200_OK)
+@post("/modalities/{name:str}/retrieve", operation_id="RetrieveFromModality", guards=[editor_only],
+      status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
 async def retrieve_from_modality(
     name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
 ) -> dict[str, Any]:
@@ -196,7 +199,8 @@ async def _instances_of(store: InstanceStore, public_ids: list[str]) -> list[Sto
     return list(found.values())
 
 
-@post("/modalities/{name:str}/store", operation_id="StoreToModality", guards=[editor_only], status_code=HTTP_200_OK)
+@post("/modalities/{name:str}/store", operation_id="StoreToModality", guards=[editor_only], status_code=HTTP_200_OK,
+      request_max_body_size=MAX_BODY)
 async def store_to_modality(
     name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner
 ) -> dict[str, Any]:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 
+from pacsbox.pacs.store.header_walk import WalkedHeader
 from pacsbox.pacs.store.raw_values import SharedValues, convert
 
-__all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "instance_metadata", "public_metadata"]
+__all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "entry_of", "instance_metadata", "public_metadata", "walked_metadata"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def _converted_entry(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
 _SHARED_ENTRIES = SharedValues(_converted_entry, max_entries=8192)
 
 
-def _entry(ds: Dataset, tag: int, base: str) -> str | None:
+def entry_of(ds: Dataset, tag: int, base: str) -> str | None:
     """`"ggggeeee":{...}`, the attribute's member of the instance's DICOM JSON object; None when unreadable."""
     shared = _SHARED_ENTRIES.of(ds, tag)
     if shared is not None:
@@ -87,20 +89,40 @@ def instance_metadata(ds: Dataset, transfer_syntax: str, study: str, series: str
 
     Short values are converted once per distinct raw value (`raw_values`).
     """
+    elements = ((tag, getattr(element, "VR", None)) for tag, element in ds._dict.items())
+    return _metadata(elements, lambda tag, base: entry_of(ds, tag, base), transfer_syntax, study, series, sop)
+
+
+def walked_metadata(header: WalkedHeader, transfer_syntax: str, study: str, series: str, sop: str) -> str:
+    """What `instance_metadata` makes of the dataset pydicom reads, from a header `walk_header` read."""
+
+    def entry(tag: int, base: str) -> str | None:
+        shared = header.shared(_SHARED_ENTRIES, tag)
+        return shared if shared is not None else entry_of(header.dataset(), tag, base)
+
+    elements = ((tag, record[0]) for tag, record in header.elements.items())
+    return _metadata(elements, entry, transfer_syntax, study, series, sop)
+
+
+def _metadata(
+    elements: Iterable[tuple[int, str | None]], entry: Callable[[int, str], str | None], transfer_syntax: str,
+    study: str, series: str, sop: str,
+) -> str:
+    """The JSON object of the top-level `elements` ((tag, VR) in file order), each member but the pixel data
+    made by `entry(tag, bulk data URI base)`."""
     base = f"{BULK_PLACEHOLDER}studies/{study}/series/{series}/instances/{sop}/bulk/"
     parts = ['"00020010":' + _dumps({"vr": "UI", "Value": [transfer_syntax]})]
-    for tag in ds._dict:
+    for tag, vr in elements:
         if tag in _PIXEL_TAGS:
-            raw = ds._dict[tag]
-            vr = getattr(raw, "VR", None) or _PIXEL_TAGS[tag]
+            vr = vr or _PIXEL_TAGS[tag]
             element_json = {"vr": vr if vr in _BINARY_VRS else _PIXEL_TAGS[tag], "BulkDataURI": f"{base}{tag:08X}"}
             parts.append(f'"{tag:08X}":' + _dumps(element_json))
             continue
         if tag >> 16 == 0x0002 or tag & 0xFFFF == 0:
             continue  # file meta lives outside the dataset; group lengths are retired
-        entry = _entry(ds, tag, base)
-        if entry is not None:
-            parts.append(entry)
+        member = entry(tag, base)
+        if member is not None:
+            parts.append(member)
     return "{" + ",".join(parts) + "}"
 
 

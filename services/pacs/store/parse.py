@@ -14,6 +14,7 @@ import io
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,11 +34,12 @@ from pydicom.uid import (
 from pacsbox.core.errors import InvalidDicom
 from pacsbox.pacs.store.ids import ResourceIds
 from pacsbox.pacs.store.lengths import check_lengths
-from pacsbox.pacs.store.metadata import instance_metadata
+from pacsbox.pacs.store.header_walk import WalkedHeader, walk_header
+from pacsbox.pacs.store.metadata import instance_metadata, walked_metadata
 from pacsbox.pacs.store.raw_values import SharedValues, convert
 from pacsbox.pacs.store.series_status import expected_instances
 
-__all__ = ["ParsedInstance", "dicom3_date", "dicom3_time", "fold_person_name", "parse_instance"]
+__all__ = ["ParsedInstance", "dicom3_date", "dicom3_time", "fold_person_name", "parse_instance", "parse_walked"]
 
 # Real-world headers break the standard in small ways: store them, do not warn per value.
 pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
@@ -112,16 +114,6 @@ def dicom3_time(text: str) -> str:
     return text.replace(":", "") if _LEGACY_TIME.match(text) else text
 
 
-def _date(ds: Dataset, keyword: str) -> str:
-    """A DA value as the index holds it: `yyyymmdd`, the pre-3.0 form rewritten."""
-    return dicom3_date(_text(ds, keyword))[:8]
-
-
-def _time(ds: Dataset, keyword: str) -> str:
-    """A TM value as the index holds it: `hhmmss.frac`, the pre-3.0 form rewritten."""
-    return dicom3_time(_text(ds, keyword))[:16]
-
-
 def _value_text(value: Any) -> str:
     if value is None:
         return ""
@@ -136,9 +128,11 @@ def _converted_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
 
 _SHARED_TEXTS = SharedValues(_converted_text, max_entries=4096)
 
+TextOf = Callable[[int], "str | None"]
+"""The text of a tag's value in one instance; None when the instance lacks the tag."""
 
-def _text(ds: Dataset, keyword: str) -> str:
-    tag = _tag(keyword)
+
+def _text(ds: Dataset, tag: int) -> str:
     shared = _SHARED_TEXTS.of(ds, tag)
     if shared is not None:
         return shared
@@ -151,12 +145,18 @@ def _text(ds: Dataset, keyword: str) -> str:
     return _value_text(value)
 
 
-def _number(ds: Dataset, keyword: str) -> int | None:
-    text = _text(ds, keyword)
-    try:
-        return int(float(text)) if text else None
-    except ValueError:
-        return None
+def _dataset_texts(ds: Dataset) -> TextOf:
+    return lambda tag: _text(ds, tag) if tag in ds else None
+
+
+def _walked_texts(header: WalkedHeader) -> TextOf:
+    def text_of(tag: int) -> str | None:
+        if tag not in header.elements:
+            return None
+        shared = header.shared(_SHARED_TEXTS, tag)
+        return shared if shared is not None else _text(header.dataset(), tag)
+
+    return text_of
 
 
 def _transfer_syntax(ds: Dataset) -> str:
@@ -174,15 +174,36 @@ def parse_instance(source: Path | bytes) -> ParsedInstance:
 
     From bytes, parsing makes no system call: each seek or read of a file
     would release the GIL and, with other threads busy, wait to take it back.
+    Bytes in the common encoding are walked without pydicom's reader
+    (`header_walk`); anything that walk does not mirror exactly is read by pydicom.
 
     Raises:
         InvalidDicom: not DICOM, truncated header, a length past the end of the file, or a required
             UID missing or malformed.
     """
     if isinstance(source, bytes):
-        return _parse(io.BytesIO(source), len(source))
+        return parse_walked(source) or _parse(io.BytesIO(source), len(source))
     with open(source, "rb") as stream:
         return _parse(stream, os.fstat(stream.fileno()).st_size)
+
+
+def parse_walked(data: bytes) -> ParsedInstance | None:
+    """The instance `parse_instance` makes of `data`, from `walk_header`; None where pydicom must read it.
+
+    Everything the walk cannot answer as pydicom's reading would (a refusal included: its message is
+    pydicom's path's to give) is left to that reading.
+    """
+    try:
+        header = walk_header(data)
+        if header is None:
+            return None
+        text_of = _walked_texts(header)
+        return _instance(
+            text_of, _uids(text_of), header.transfer_syntax, True,
+            lambda study, series, sop: walked_metadata(header, header.transfer_syntax, study, series, sop),
+        )
+    except Exception:  # the reading below decides, and words any refusal
+        return None
 
 
 def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
@@ -194,25 +215,62 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         raise InvalidDicom(f"not a readable DICOM file: {type(error).__name__}: {error}") from None
     check_lengths(stream, size, ds.file_meta, meta=True)
     has_meta = bool(ds.file_meta) and "TransferSyntaxUID" in ds.file_meta
+    text_of = _dataset_texts(ds)
     try:
-        uids = {k: _text(ds, k) for k in _REQUIRED_UIDS}
+        uids = _uids(text_of)
     except Exception as error:
         raise InvalidDicom(f"not a readable DICOM file: {error}") from None
     if not has_meta and not uids["SOPClassUID"] and not uids["SOPInstanceUID"]:
         raise InvalidDicom("not a DICOM file: no DICM marker and no SOP Class or Instance UID")
-    if _transfer_syntax(ds) != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
+    transfer_syntax = _transfer_syntax(ds)
+    if transfer_syntax != DeflatedExplicitVRLittleEndian:  # inflated offsets are not file offsets
         check_lengths(stream, size, ds, meta=False)
+    return _instance(
+        text_of, uids, transfer_syntax, has_meta,
+        lambda study, series, sop: instance_metadata(ds, transfer_syntax, study, series, sop),
+    )
+
+
+def _uids(text_of: TextOf) -> dict[str, str]:
+    return {keyword: text_of(_tag(keyword)) or "" for keyword in _REQUIRED_UIDS}
+
+
+def _instance(
+    text_of: TextOf, uids: dict[str, str], transfer_syntax: str, has_meta: bool,
+    metadata: Callable[[str, str, str], str],
+) -> ParsedInstance:
+    """The one place the index's attributes are read: from the texts of one instance's values by tag.
+
+    Raises:
+        InvalidDicom: a required UID missing or malformed, or a header whose DICOM JSON cannot be made.
+    """
     for keyword, value in uids.items():
         if not value:
             raise InvalidDicom(f"{keyword} is missing: not a storable DICOM instance")
         if not _UID.match(value):
             raise InvalidDicom(f"{keyword} {value[:80]!r} is not a valid UID")
-    patient_id = _text(ds, "PatientID")
+
+    def text(keyword: str) -> str:
+        return text_of(_tag(keyword)) or ""
+
+    def number(keyword: str) -> int | None:
+        value = text(keyword)
+        try:
+            return int(float(value)) if value else None
+        except ValueError:
+            return None
+
+    def date(keyword: str) -> str:  # DA as the index holds it: `yyyymmdd`, the pre-3.0 form rewritten
+        return dicom3_date(text(keyword))[:8]
+
+    def time(keyword: str) -> str:  # TM as the index holds it: `hhmmss.frac`, the pre-3.0 form rewritten
+        return dicom3_time(text(keyword))[:16]
+
+    patient_id = text("PatientID")
     ids = ResourceIds.of(patient_id, uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uids["SOPInstanceUID"])
-    transfer_syntax = _transfer_syntax(ds)
-    frames = _number(ds, "NumberOfFrames")
+    frames = number("NumberOfFrames")
     try:
-        metadata = instance_metadata(ds, transfer_syntax, uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uids["SOPInstanceUID"])
+        metadata_json = metadata(uids["StudyInstanceUID"], uids["SeriesInstanceUID"], uids["SOPInstanceUID"])
     except Exception as error:
         raise InvalidDicom(f"header cannot be read: {type(error).__name__}: {error}") from None
     return ParsedInstance(
@@ -223,24 +281,24 @@ def _parse(stream: BinaryIO, size: int) -> ParsedInstance:
         series_uid=uids["SeriesInstanceUID"],
         transfer_syntax=transfer_syntax,
         patient_id=patient_id,
-        patient_name=_text(ds, "PatientName"),
-        birth_date=_date(ds, "PatientBirthDate"),
-        sex=_text(ds, "PatientSex")[:16],
-        study_date=_date(ds, "StudyDate"),
-        study_time=_time(ds, "StudyTime"),
-        accession_number=_text(ds, "AccessionNumber"),
-        study_description=_text(ds, "StudyDescription"),
-        referring_physician=_text(ds, "ReferringPhysicianName"),
-        study_id=_text(ds, "StudyID"),
-        modality=_text(ds, "Modality")[:16],
-        series_number=_number(ds, "SeriesNumber"),
-        series_description=_text(ds, "SeriesDescription"),
-        series_date=_date(ds, "SeriesDate"),
-        series_time=_time(ds, "SeriesTime"),
-        body_part=_text(ds, "BodyPartExamined"),
-        instance_number=_number(ds, "InstanceNumber"),
+        patient_name=text("PatientName"),
+        birth_date=date("PatientBirthDate"),
+        sex=text("PatientSex")[:16],
+        study_date=date("StudyDate"),
+        study_time=time("StudyTime"),
+        accession_number=text("AccessionNumber"),
+        study_description=text("StudyDescription"),
+        referring_physician=text("ReferringPhysicianName"),
+        study_id=text("StudyID"),
+        modality=text("Modality")[:16],
+        series_number=number("SeriesNumber"),
+        series_description=text("SeriesDescription"),
+        series_date=date("SeriesDate"),
+        series_time=time("SeriesTime"),
+        body_part=text("BodyPartExamined"),
+        instance_number=number("InstanceNumber"),
         number_of_frames=frames if frames and frames > 0 else 1,
         has_file_meta=has_meta,
-        metadata=metadata,
-        expected_instances=expected_instances(lambda keyword: _text(ds, keyword) if _tag(keyword) in ds else None),
+        metadata=metadata_json,
+        expected_instances=expected_instances(lambda keyword: text_of(_tag(keyword))),
     )

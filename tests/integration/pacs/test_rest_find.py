@@ -190,7 +190,10 @@ def test_lookup_maps_dicom_identifiers_to_resources(http: httpx.Client, datasets
     assert http.post("/tools/lookup", content="").status_code == 400
 
 
-def test_an_oversized_query_body_is_refused_unread(http: httpx.Client) -> None:
-    answer = http.post("/tools/find", content=b" " * (2 << 20))
+@pytest.mark.parametrize("streamed", [False, True], ids=["by-length", "streamed"])
+def test_an_oversized_query_body_is_refused(http: httpx.Client, streamed: bool) -> None:
+    """Refused by its Content-Length before it is read, or, sent in chunks without one, once 1 MiB has come."""
+    chunks = [b" " * (512 << 10)] * 4
+    answer = http.post("/tools/find", content=iter(chunks) if streamed else b"".join(chunks))
     assert answer.status_code == 413
-    assert "/tools/find body is at most" in answer.json()["error"]
+    assert answer.json()["error"] == "body larger than the limit of 1048576 bytes of /tools/find"
