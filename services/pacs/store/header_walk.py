@@ -45,7 +45,7 @@ from pydicom.values import convert_string
 
 from pacsbox.pacs.store.raw_values import SPECIFIC_CHARACTER_SET, SharedValues, is_shared
 
-__all__ = ["WalkedHeader", "walk_header"]
+__all__ = ["WalkedHeader", "meta_transfer_syntax", "walk_header"]
 
 T = TypeVar("T")
 
@@ -121,20 +121,10 @@ class WalkedHeader:
 def walk_header(data: bytes) -> WalkedHeader | None:
     """The header of `data`, or None where pydicom's own reading must decide (see the module docstring)."""
     size = len(data)
-    if size < _META_START + 12 or data[128:_META_START] != b"DICM":
+    meta = _meta(data)
+    if meta is None or meta[0] in _NOT_DIRECT_SYNTAXES:
         return None
-    if data[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":  # `lengths` refuses a group length past the end
-        if _META_START + 12 + _LENGTH.unpack_from(data, _META_START + 8)[0] > size:
-            return None
-    meta, pos = _walk(data, _META_START, meta=True)
-    if meta is None or 0x00020010 not in meta:
-        return None
-    vr, _length, _offset, value = meta[0x00020010]
-    if vr != "UI" or value is _NOT_READ:
-        return None
-    transfer_syntax = _direct_syntax(value)
-    if transfer_syntax is None:
-        return None
+    transfer_syntax, pos = meta
     elements, end = _walk(data, pos, meta=False)
     if elements is None or end != size or not elements or next(iter(elements)) >> 16 <= 2:
         return None
@@ -221,11 +211,35 @@ def _undefined_length(data: bytes, tag: int, vr: str, pos: int, charset: Record 
     return None, pos
 
 
+def meta_transfer_syntax(data: bytes) -> str | None:
+    """The Transfer Syntax UID of the File Meta Information of `data`, as `parse` reports it; None where the
+    walk cannot tell (no `DICM` prefix, no such element, a meta header it does not mirror exactly)."""
+    meta = _meta(data)
+    return None if meta is None else meta[0]
+
+
+def _meta(data: bytes) -> tuple[str, int] | None:
+    """(transfer syntax, offset of the dataset) from the File Meta Information of `data`; None as above."""
+    if len(data) < _META_START + 12 or data[128:_META_START] != b"DICM":
+        return None
+    if data[_META_START:_META_START + 6] == b"\x02\x00\x00\x00UL":  # `lengths` refuses a group length past the end
+        if _META_START + 12 + _LENGTH.unpack_from(data, _META_START + 8)[0] > len(data):
+            return None
+    meta, pos = _walk(data, _META_START, meta=True)
+    if meta is None or 0x00020010 not in meta:
+        return None
+    vr, _length, _offset, value = meta[0x00020010]
+    if vr != "UI" or value is _NOT_READ:
+        return None
+    syntax = _syntax(value)
+    return None if syntax is None else (syntax, pos)
+
+
 @functools.lru_cache(maxsize=64)
-def _direct_syntax(value: bytes) -> str | None:
-    """The transfer syntax text `parse` reports, for a syntax pydicom reads as explicit VR little endian; else None."""
+def _syntax(value: bytes) -> str | None:
+    """The transfer syntax text `parse` reports for a Transfer Syntax UID's bytes; None for no single UID."""
     uid = convert_raw_data_element(RawDataElement(BaseTag(0x00020010), "UI", len(value), value, 0, False, True)).value
-    if not isinstance(uid, UID) or not uid or uid in _NOT_DIRECT_SYNTAXES:
+    if not isinstance(uid, UID) or not uid:
         return None
     return str(uid).strip(" \x00")
 

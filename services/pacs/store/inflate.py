@@ -20,12 +20,11 @@ from litestar import Request
 
 from pacsbox.core.errors import BadRequest, InvalidDicom, PayloadTooLarge, UnsupportedMediaType
 from pacsbox.core.settings import Settings
+from pacsbox.pacs.store.header_walk import meta_transfer_syntax
 
 __all__ = ["check_deflated_dataset", "decoded_body", "request_body"]
 
 _RATIO_FLOOR = 1 << 20
-_DEFLATED_UID = DeflatedExplicitVRLittleEndian.encode()
-_SCAN_MAX = 1 << 18
 _CHUNK = 1 << 16
 
 
@@ -97,8 +96,8 @@ def check_deflated_dataset(source: Path | bytes, *, max_size: int) -> None:
         PayloadTooLarge: over `max_size`.
         InvalidDicom: the deflate stream is damaged.
     """
-    if isinstance(source, bytes) and len(source) <= _SCAN_MAX and _DEFLATED_UID not in source:
-        return  # the syntax is named nowhere in it; scanning more than this costs more than reading the meta
+    if isinstance(source, bytes) and meta_transfer_syntax(source) not in (None, DeflatedExplicitVRLittleEndian):
+        return  # the meta header, walked from the bytes, names another syntax: nothing to inflate
     with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as stream:
         try:
             read_preamble(stream, force=True)
