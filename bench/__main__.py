@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import shutil
 import sys
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _step(f"generating data in {work}", started)
         data = generate(work / "data", sizes)
+        os.sync()  # the generated files reach the disk now, not while a server is measured
         _step("machine ceilings", started)
         limits = ceilings(work / "ceilings", list(data.stow.files), sizes.ceiling_mb, sizes.retrieve_runs,
                           sizes.frame_requests)

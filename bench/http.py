@@ -8,6 +8,7 @@ each request's own status, time and size.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -94,13 +95,19 @@ STOW_TYPE = f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'
 
 
 def stow_body(files: list[Path], path: Path) -> Path:
-    """Write the multipart/related body of a STOW-RS request holding `files`."""
+    """Write the multipart/related body of a STOW-RS request holding `files`.
+
+    Flushed to disk before it is sent: otherwise the kernel writes it back while
+    the server is measured, and the server's own fsyncs wait behind it.
+    """
     with path.open("wb") as out:
         for f in files:
             out.write(f"--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode())
             out.write(f.read_bytes())
             out.write(b"\r\n")
         out.write(f"--{BOUNDARY}--\r\n".encode())
+        out.flush()
+        os.fsync(out.fileno())
     return path
 
 
