@@ -65,12 +65,10 @@ class OrthancProcess:
         raise RuntimeError("Orthanc did not start")
 
     def stop(self) -> None:
+        """Kill the peer: it is only ever stopped to be thrown away, and its clean shutdown takes 3.4 s."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            self.process.kill()
+            self.process.wait()
         if self._owns_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
