@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the auth service as a Litestar app.
+"""`create_app(settings)`: the auth service: a Litestar app behind the `/verify` endpoint nginx asks.
 
 It refuses to start without its secrets: the signing key pair (checked for kind, size, pairing
 and, for the private key, mode 0600) and the admin password hash. The lifespan opens the auth
@@ -16,6 +16,7 @@ from litestar.config.cors import CORSConfig
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.piccolo_app import SCHEMA
 from pacsbox.auth.routes import AUTH_ROUTES
+from pacsbox.auth.routes.verify import VerifyEndpoint
 from pacsbox.auth.tables import User
 from pacsbox.auth.verifier import Verifier
 from pacsbox.core.app import make_app
@@ -27,7 +28,8 @@ __all__ = ["create_app"]
 TOKEN_HEADERS = ["Authorization", "Authentication"]
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings) -> VerifyEndpoint:
+    """The auth app, with `/verify` answered in front of Litestar (see routes/verify.py)."""
     ctx = AuthContext.load(settings)
     engine = SCHEMA.bind(settings)
 
@@ -50,12 +52,14 @@ def create_app(settings: Settings) -> Litestar:
         allow_credentials=True,
         expose_headers=TOKEN_HEADERS,
     )
-    return make_app(
+    verifier = Verifier(ctx, settings.http.url_prefix)
+    app = make_app(
         service="auth",
         settings=settings,
         route_handlers=AUTH_ROUTES,
         health=health,
         lifespan=[lifespan],
-        state={"auth": ctx, "verifier": Verifier(ctx, settings.http.url_prefix)},
+        state={"auth": ctx},
         cors=cors,
     )
+    return VerifyEndpoint(app, verifier)

@@ -5,10 +5,8 @@ from pacsbox.auth.routes.exchange import generate_access_token, refresh_token
 from pacsbox.auth.routes.oauth import oauth
 from pacsbox.auth.routes.sign_in import sign_in_page, sign_user
 from pacsbox.auth.routes.token_page import copy_script, generate_token, token_page
-from pacsbox.auth.routes.verify import verify
 
 AUTH_ROUTES = [
-    verify,
     generate_access_token,
     refresh_token,
     token_page,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -136,6 +137,23 @@ def test_no_token_is_401_with_a_bearer_challenge(auth: AuthServer) -> None:
     answer = auth.verify()
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def _verify_count(auth: AuthServer, status: int) -> float:
+    metrics = auth.http.get("/metrics").text
+    found = re.search(rf'^pacsbox_auth_verify_total{{status="{status}"}} (\S+)$', metrics, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_checks_are_counted_by_status_and_refusals_name_their_reason(auth: AuthServer) -> None:
+    _, access, _ = auth.session()
+    granted, refused = _verify_count(auth, 200), _verify_count(auth, 403)
+    assert auth.verify(access).status_code == 200
+    answer = auth.verify(access, method="POST", uri="/zhiva/pacs/studies")
+    assert answer.status_code == 403
+    assert answer.json() == {"error": answer.headers["x-pacsbox-error"], "status": 403}
+    assert "canEditResource" in answer.json()["error"]
+    assert (_verify_count(auth, 200), _verify_count(auth, 403)) == (granted + 1, refused + 1)
 
 
 def test_admin_revocation_stops_access_and_refresh_at_the_next_request(auth: AuthServer) -> None:
