@@ -1,18 +1,26 @@
-"""pacsbox measured a second time through its nginx TLS front (`pacsbox up`), to show what the front costs.
+"""pacsbox measured a second time through its nginx TLS front (`pacsbox up`), beside Orthanc behind the same front.
 
 Isolated here because `pacsbox up` comes with the native stack
 (tests/support/stack.py starts it): on a build without it the rows say
 "skipped" and nothing else changes. The stack runs on a folder the wizard set
 up; an editor's access token is obtained as a viewer gets one (the admin API
 issues a one-off token, the client exchanges it), and the same requests as the
-direct rows go to `https://localhost:PORT/zhiva/pacs` with that token. Each
-row notes how much nginx wrote meanwhile: far more than the payload means it
-buffered the answer in temporary files.
+direct rows go to `https://localhost:PORT/zhiva/pacs` with that token.
+
+Orthanc is measured the same way: a fresh Orthanc behind an nginx whose
+transport lines (workers, TLS protocols, ciphers and certificate, buffers,
+body limits, timeouts) are copied from the stack's rendered nginx.conf, so the
+ratio compares the two servers behind one front rather than TLS with plain
+HTTP. Only pacsbox's requests pay the front's token check (`auth_request`).
+Each row notes how much nginx wrote meanwhile: far more than the payload means
+it buffered the answer in temporary files.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +33,52 @@ from bench.ingest import stow_rate
 from bench.profile import NO_PROFILE, Profiler
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
 from bench.rows import Figure, Row, number
+from bench.servers import ORTHANC_CONFIG
 from bench.sizes import Sizes
+from tests.support.orthanc import OrthancProcess
+from tests.support.ports import free_port
 
 __all__ = ["front_rows", "stack_available"]
 
 SUFFIX = " — through nginx TLS (`pacsbox up`)"
+
+TRANSPORT = re.compile(
+    r"^\s*(worker_processes|sendfile|tcp_nopush|keepalive_timeout|proxy_max_temp_file_size|proxy_buffer_size"
+    r"|proxy_buffers|proxy_busy_buffers_size|ssl_\w+|client_max_body_size|proxy_request_buffering"
+    r"|client_body_buffer_size|proxy_read_timeout|proxy_send_timeout)\s[^;]*;",
+    re.MULTILINE,
+)
+"""The directives of pacsbox's nginx.conf that decide how bytes move, which Orthanc's front copies."""
+
+ORTHANC_FRONT = """\
+{main}
+pid {prefix}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {prefix}/access.log;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+{http}
+    upstream orthanc {{
+        server 127.0.0.1:{upstream};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+{server}
+        location / {{
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_pass http://orthanc;
+        }}
+    }}
+}}
+"""
 
 
 def stack_available() -> bool:
@@ -42,9 +91,14 @@ def _written_megabytes(processes: list[psutil.Process]) -> float:
     return sum(p.io_counters().write_chars for p in processes) / 1e6
 
 
+def _nginx_children(pid: int) -> list[psutil.Process]:
+    return [p for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)] if p.name() == "nginx"]
+
+
 @contextmanager
-def _stack(folder: Path) -> Iterator[tuple[Target, list[psutil.Process]]]:
-    """`pacsbox up` on a fresh wizard-made folder: its pacs service as an editor reaches it, and nginx's processes."""
+def _stack(folder: Path) -> Iterator[tuple[Target, list[psutil.Process], str]]:
+    """`pacsbox up` on a fresh wizard-made folder: its pacs service as an editor reaches it, nginx's processes and
+    its rendered configuration."""
     from pacsbox.wizard.apply import apply
     from tests.support.stack import StackProcess  # type: ignore[import-not-found,unused-ignore]
     from tests.support.wizard import answers, layout
@@ -56,18 +110,49 @@ def _stack(folder: Path) -> Iterator[tuple[Target, list[psutil.Process]]]:
         token = stack.token(can_edit=True)
         pid = stack.service_process("pacs").pid
         options = (f'cacert = "{stack.ca}"', f'header = "Authorization: Bearer {token}"')
-        children = psutil.Process(stack.process.pid).children(recursive=True)
-        nginx = [p for p in children if p.name() == "nginx"]
         target = Target("pacsbox", f"{stack.origin}/zhiva", f"{stack.origin}/zhiva/pacs", pid, curl_options=options)
-        yield target, nginx
+        config = (stack.data_dir / "nginx" / "nginx.conf").read_text()
+        yield target, _nginx_children(stack.process.pid), config
     finally:
         stack.stop()
+
+
+def orthanc_front_config(stack_config: str, prefix: Path, port: int, upstream: int) -> str:
+    """nginx in front of Orthanc's HTTP port with the transport lines of pacsbox's rendered nginx.conf."""
+    lines = [m.group(0).strip() for m in TRANSPORT.finditer(stack_config)]
+    server_level = [line for line in lines if line.startswith(("ssl_", "client_", "proxy_request", "proxy_read",
+                                                              "proxy_send"))]
+    main = [line for line in lines if line.startswith("worker_processes")]
+    http = [line for line in lines if line not in server_level and line not in main]
+    return ORTHANC_FRONT.format(main="\n".join(main), prefix=prefix, port=port, upstream=upstream,
+                                http="\n".join("    " + line for line in http),
+                                server="\n".join("        " + line for line in server_level))
+
+
+@contextmanager
+def _orthanc_front(folder: Path, stack_config: str, ca: Path) -> Iterator[tuple[Target, list[psutil.Process]]]:
+    """A fresh Orthanc behind nginx with the stack's transport settings and certificate; (target, nginx's
+    processes)."""
+    from tests.support.nginx_front import running_nginx  # type: ignore[import-not-found,unused-ignore]
+
+    orthanc = OrthancProcess(folder / "orthanc", config=json.loads(ORTHANC_CONFIG.read_text())).start()
+    prefix, port = folder / "nginx", free_port()
+    prefix.mkdir(parents=True, exist_ok=True)
+    try:
+        with running_nginx(prefix, orthanc_front_config(stack_config, prefix, port, orthanc.http_port), port):
+            assert orthanc.process is not None
+            origin = f"https://localhost:{port}"
+            yield (Target("orthanc", origin, f"{origin}/dicom-web", orthanc.process.pid,
+                          curl_options=(f'cacert = "{ca}"',)),
+                   _nginx_children(int((prefix / "nginx.pid").read_text())))
+    finally:
+        orthanc.stop()
 
 
 def front_rows(
     data: BenchData, sizes: Sizes, folder: Path, direct: list[Row], profiler: Profiler = NO_PROFILE
 ) -> list[Row]:
-    """STOW-RS, series metadata, whole series and rendered JPEG through the front, beside Orthanc's direct figures."""
+    """STOW-RS, series metadata, whole series and rendered JPEG through the front, pacsbox's and Orthanc's."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def stow_one(target: Target) -> Figure:
@@ -79,18 +164,26 @@ def front_rows(
         "retrieval": lambda t: series_retrieval(t, data, sizes),
         "rendered": lambda t: rendered_slice(t, data, sizes),
     }
-    front = [Row(row.name + SUFFIX, row.unit, row.better, row.goal, orthanc=row.orthanc, key=row.key,
+    front = [Row(row.name + SUFFIX, row.unit, row.better, row.goal, key=row.key,
                  ceiling="tls_mb" if row.key == "retrieval" else "",
-                 note=f"pacsbox direct: {number(row.pacsbox.median)} {row.unit}" if row.pacsbox else "")
+                 note="; ".join(f"{name} direct: {number(figure.median)} {row.unit}"
+                                for name, figure in (("pacsbox", row.pacsbox), ("Orthanc", row.orthanc)) if figure))
              for row in direct if row.key in measures]
     if not stack_available():
         for row in front:
             row.note = "skipped: this build has no `pacsbox up` (the native stack); " + row.note
         return front
-    with _stack(folder / "stack") as (target, nginx):
-        for row in front:
-            before = _written_megabytes(nginx)
-            with profiler.record(target, f"front-{row.key}"):
-                row.pacsbox = measures[row.key](target)
-            row.note += f"; nginx wrote {_written_megabytes(nginx) - before:,.0f} MB meanwhile (sockets and files)"
+    written: dict[str, dict[str, float]] = {row.key: {} for row in front}
+    with _stack(folder / "stack") as (target, nginx, config):
+        ca = Path(next(o for o in target.curl_options if o.startswith("cacert")).split('"')[1])
+        with _orthanc_front(folder / "orthanc", config, ca) as (peer, peer_nginx):
+            for row in front:  # the two servers take turns on each row, so a busy moment does not favour one
+                for server, processes in ((target, nginx), (peer, peer_nginx)):
+                    before = _written_megabytes(processes)
+                    with profiler.record(server, f"front-{row.key}"):
+                        setattr(row, server.name, measures[row.key](server))
+                    written[row.key][server.name] = _written_megabytes(processes) - before
+    for row in front:
+        row.note += "; nginx wrote " + ", ".join(f"{mb:,.0f} MB for {name}" for name, mb in written[row.key].items())
+        row.note += " meanwhile (sockets and files)"
     return front

@@ -49,7 +49,10 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "in the same run, on the same generated data, each measured directly over plain HTTP on loopback",
         "(pacsbox: `pacsbox serve pacs`, SQLite index; Orthanc: Debian's package with its DICOMweb plugin,",
         "configuration in `bench/orthanc.json`). Clients are curl (one kept-alive connection per list of",
-        "requests) and dcmtk's storescu.",
+        "requests) and dcmtk's storescu. The rows \"through nginx TLS\" measure both servers a second time behind",
+        "nginx on loopback TLS: pacsbox behind its own front (`pacsbox up`, each request's token checked by",
+        "`auth_request`), a fresh Orthanc behind an nginx with the same transport lines (workers, TLS,",
+        "buffers, limits) and no token check; each row's note gives both servers' direct figures.",
         "",
         f"- command: `{info['command']}` ({info['mode']} sizes; `make bench` runs `python -m bench`,"
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",

@@ -39,6 +39,10 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
             assert row["pacsbox"] is not None and row["pacsbox"] > 0, name
             assert row["ratio"] == pytest.approx(row["pacsbox"] / row["orthanc"], rel=0.01), name
     assert any(name.startswith("QIDO-RS") for name in rows) and any("rendered JPEG" in name for name in rows)
+    for name, row in rows.items():  # through the front, Orthanc too is measured behind the same nginx
+        if "through nginx" in name and row["pacsbox"] is not None:
+            assert "Orthanc direct:" in row["note"] and " for orthanc " in row["note"], row
+            assert row["orthanc"] != rows[name.split(" — ")[0]]["orthanc"], row
     ingest = [row for name, row in rows.items() if name.startswith(("STOW-RS", "REST POST")) and "nginx" not in name]
     for row in ingest:  # what each instance cost each server, and how many cores it kept busy
         assert re.search(r"CPU per instance: pacsbox [\d.,]+ ms on [\d.]+ cores, orthanc [\d.,]+ ms on", row["note"]), row
