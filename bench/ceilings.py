@@ -13,9 +13,11 @@ import datetime as dt
 import importlib.util
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.http import Target, get_many, stow_body
+from bench.ingest import CLIENTS
 from bench.rows import Ceiling, figure
 from pacsbox.wizard.answers import Subject
 from pacsbox.wizard.pki import certificate_pem, issue_ca, issue_server, private_pem
@@ -40,20 +42,36 @@ def _sequential_write(folder: Path, megabytes: int) -> Ceiling:
                    figure([megabytes * 2**20 / 1e6 / seconds]))
 
 
-def _instance_files(folder: Path, sample: bytes, count: int) -> Ceiling:
-    """Files of one instance's size, each written to a temporary name, fsync'd and renamed: a store's floor."""
+def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1) -> Ceiling:
+    """Files of one instance's size, each written to a temporary name, fsync'd and renamed: a store's floor.
+
+    From several threads too: the rate the disk allows with the work spread over the cores, and
+    the system CPU each file costs, which any server storing the same bytes durably pays.
+    """
     folder.mkdir(exist_ok=True)
-    start = time.perf_counter()
-    for i in range(count):
-        tmp, final = folder / f"{i}.tmp", folder / f"{i}.dcm"
+    (folder / "tmp").mkdir(exist_ok=True)
+
+    def store(i: int) -> None:
+        tmp, final = folder / "tmp" / f"{i}.part", folder / f"{i}.dcm"
         with tmp.open("wb") as out:
             out.write(sample)
             out.flush()
             os.fsync(out.fileno())
         tmp.rename(final)
-    seconds = time.perf_counter() - start
-    return Ceiling("disk_files", f"{count} files of {len(sample) / 1e3:.0f} kB, each fsync'd and renamed",
-                   "instances/s", figure([count / seconds]))
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    before, start = os.times(), time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(store, range(count)))
+    seconds, after = time.perf_counter() - start, os.times()
+    system_ms = 1000 * (after.system - before.system) / count
+    key, how = ("disk_files", "") if threads == 1 else (f"disk_files_{threads}", f" from {threads} threads")
+    return Ceiling(key, f"{count} files of {len(sample) / 1e3:.0f} kB{how}, each fsync'd and renamed",
+                   "instances/s", figure([count / seconds]), f"{system_ms:.2f} ms of system CPU per file")
 
 
 def _certificate(folder: Path) -> tuple[Path, Path, Path]:
@@ -120,8 +138,9 @@ def ceilings(folder: Path, series: list[Path], megabytes: int, runs: int, reques
     (`recently_deleted`), and the ingest rows come next.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    disk = [_sequential_write(folder, megabytes),
-            _instance_files(folder / "files", series[0].read_bytes(), len(series))]
+    sample = series[0].read_bytes()
+    disk = [_sequential_write(folder, megabytes), _instance_files(folder / "files", sample, len(series)),
+            _instance_files(folder / f"files-{CLIENTS}", sample, len(series), threads=CLIENTS)]
     if not nginx_available():
         return [*disk, Ceiling("nginx", "nginx static file over loopback TLS and plain HTTP", "MB/s", None,
                                "skipped: this build lacks tests/support/nginx_front.py (the stack's nginx runner)")]

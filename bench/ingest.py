@@ -108,7 +108,7 @@ def _rows(data: BenchData) -> dict[str, Row]:
         "stow": Row(f"STOW-RS, {n}-slice CT series, 1 client", "instances/s", "higher", Goal("ratio", 1.5),
                     ceiling="disk_files"),
         "stow4": Row(f"STOW-RS, {n}-slice CT series, {CLIENTS} clients", "instances/s", "higher", Goal("ratio", 1.5),
-                     ceiling="disk_files"),
+                     ceiling=f"disk_files_{CLIENTS}"),
         "cstore": Row(f"C-STORE (storescu, one association), {n} CT slices", "instances/s", "higher",
                       Goal("ratio", 1.5), ceiling="disk_files"),
         "rest": Row(f"REST POST /instances, {n} CT slices, one per request", "instances/s", "higher",
