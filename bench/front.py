@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,7 @@ from bench.http import Target, stow_body
 from bench.ingest import stow_rate
 from bench.profile import NO_PROFILE, Profiler
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
-from bench.rows import Figure, Row, number
+from bench.rows import Figure, Row, in_turns, number
 from bench.servers import ORTHANC_CONFIG
 from bench.sizes import Sizes
 from tests.support.orthanc import OrthancProcess
@@ -173,17 +174,29 @@ def front_rows(
         for row in front:
             row.note = "skipped: this build has no `pacsbox up` (the native stack); " + row.note
         return front
-    written: dict[str, dict[str, float]] = {row.key: {} for row in front}
+    written: dict[str, dict[str, list[float]]] = {row.key: {} for row in front}
+    """By row and server: what nginx wrote during each measurement, in MB."""
     with _stack(folder / "stack") as (target, nginx, config):
         ca = Path(next(o for o in target.curl_options if o.startswith("cacert")).split('"')[1])
         with _orthanc_front(folder / "orthanc", config, ca) as (peer, peer_nginx):
-            for row in front:  # the two servers take turns on each row, so a busy moment does not favour one
-                for server, processes in ((target, nginx), (peer, peer_nginx)):
+            servers = {target.name: (target, nginx), peer.name: (peer, peer_nginx)}
+            for row in front:
+                def measured(name: str, row: Row = row) -> Figure:
+                    server, processes = servers[name]
                     before = _written_megabytes(processes)
                     with profiler.record(server, f"front-{row.key}"):
-                        setattr(row, server.name, measures[row.key](server))
-                    written[row.key][server.name] = _written_megabytes(processes) - before
+                        result = measures[row.key](server)
+                    written[row.key].setdefault(name, []).append(_written_megabytes(processes) - before)
+                    return result
+
+                if row.key == "stow":  # stores the series the other rows read: once on each server
+                    results = {name: measured(name) for name in servers}
+                else:
+                    results = in_turns(list(servers), measured, row.better)
+                for name, result in results.items():
+                    setattr(row, name, result)
     for row in front:
-        row.note += "; nginx wrote " + ", ".join(f"{mb:,.0f} MB for {name}" for name, mb in written[row.key].items())
-        row.note += " meanwhile (sockets and files)"
+        row.note += "; nginx wrote " + ", ".join(f"{statistics.median(mb):,.0f} MB for {name}"
+                                                 for name, mb in written[row.key].items())
+        row.note += " per measurement (sockets and files)"
     return front

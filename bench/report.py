@@ -52,7 +52,9 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "requests) and dcmtk's storescu. The rows \"through nginx TLS\" measure both servers a second time behind",
         "nginx on loopback TLS: pacsbox behind its own front (`pacsbox up`, each request's token checked by",
         "`auth_request`), a fresh Orthanc behind an nginx with the same transport lines (workers, TLS,",
-        "buffers, limits) and no token check; each row's note gives both servers' direct figures.",
+        "buffers, limits) and no token check; each row's note gives both servers' direct figures. Rows that",
+        "read what is stored run in three turns, the servers alternating which goes first; their figure is the",
+        "median of the turns' medians, their p95 the worst turn's.",
         "",
         f"- command: `{info['command']}` ({info['mode']} sizes; `make bench` runs `python -m bench`,"
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bench.data import BenchData, SeriesFiles
 from bench.http import Answer, Target, get_many
 from bench.profile import NO_PROFILE, Profiler
-from bench.rows import Figure, Goal, Row, figure
+from bench.rows import Figure, Goal, Row, figure, in_turns
 from bench.sizes import Sizes
 
 __all__ = ["rendered_slice", "retrieve_rows", "series_metadata", "series_retrieval"]
@@ -97,10 +97,14 @@ def _rows(data: BenchData, sizes: Sizes) -> list[tuple[Row, Measure]]:
 
 
 def retrieve_rows(targets: list[Target], data: BenchData, sizes: Sizes, profiler: Profiler = NO_PROFILE) -> list[Row]:
-    """Each request list starts with one warm-up request, left out of the figures."""
+    """Each request list starts with one warm-up request, left out of the figures; each row in turns."""
+    by_name = {t.name: t for t in targets}
     rows = _rows(data, sizes)
     for row, measure in rows:
-        for target in targets:
-            with profiler.record(target, row.key):
-                setattr(row, target.name, measure(target, data, sizes))
+        def measured(name: str, row: Row = row, measure: Measure = measure) -> Figure:
+            with profiler.record(by_name[name], row.key):
+                return measure(by_name[name], data, sizes)
+
+        for name, result in in_turns(list(by_name), measured, row.better).items():
+            setattr(row, name, result)
     return [row for row, _ in rows]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Ceiling", "Figure", "Goal", "Row", "figure", "number", "rate"]
+__all__ = ["TURNS", "Ceiling", "Figure", "Goal", "Row", "figure", "in_turns", "number", "rate"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,25 @@ def figure(samples: list[float], scale: float = 1.0, better: str = "lower") -> F
     ordered = sorted((s * scale for s in samples), reverse=better == "higher")
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return Figure(statistics.median(ordered), p95 if len(ordered) > 1 else None)
+
+
+TURNS = 3
+"""How many times each server is measured on a row that reads what is stored, taking turns to go first."""
+
+
+def in_turns(names: list[str], measure: Callable[[str], Figure], better: str) -> dict[str, Figure]:
+    """`measure` of each server `TURNS` times, the order reversed every other turn, so a busy moment of the
+    machine falls on both; by server, the median of the turns' medians and the worst turn's p95."""
+    turns: dict[str, list[Figure]] = {name: [] for name in names}
+    for turn in range(TURNS):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            turns[name].append(measure(name))
+    combined = {}
+    for name, figures in turns.items():
+        p95s = [f.p95 for f in figures if f.p95 is not None]
+        worst = (min(p95s) if better == "higher" else max(p95s)) if p95s else None
+        combined[name] = Figure(statistics.median(f.median for f in figures), worst)
+    return combined
 
 
 def number(value: float | None) -> str:
