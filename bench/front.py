@@ -12,8 +12,9 @@ transport lines (workers, TLS protocols, ciphers and certificate, buffers,
 body limits, timeouts) are copied from the stack's rendered nginx.conf, so the
 ratio compares the two servers behind one front rather than TLS with plain
 HTTP. Only pacsbox's requests pay the front's token check (`auth_request`).
-Each row notes how much nginx wrote meanwhile: far more than the payload means
-it buffered the answer in temporary files.
+The servers take turns on each row (`rows.in_turns`). Each row notes how much
+nginx wrote during one measurement (its list of requests): far more than the
+payload means it buffered the answers in temporary files.
 """
 
 from __future__ import annotations
