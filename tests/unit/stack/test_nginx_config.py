@@ -70,3 +70,23 @@ def test_an_unresolvable_upstream_is_marked_down(configured: Path) -> None:
 def test_settings_nginx_cannot_use_are_refused(configured: Path, name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         render(settings(configured, **{name: value}), options(configured))
+
+
+def test_the_benchmark_puts_orthanc_behind_the_same_transport_lines(configured: Path, tmp_path: Path) -> None:
+    """bench/front.py compares the two servers behind one front: its nginx for Orthanc keeps every line of
+    pacsbox's rendered configuration that decides how bytes move, and nginx accepts it."""
+    from bench.front import orthanc_front_config
+
+    pacsbox = render(settings(configured), options(configured))
+    orthanc = orthanc_front_config(pacsbox, tmp_path, 8443, 8042)
+    for line in ("worker_processes auto;", "proxy_buffers 8 256k;", "proxy_max_temp_file_size 0;",
+                 "client_body_buffer_size 256k;", "proxy_request_buffering off;", "ssl_protocols TLSv1.2 TLSv1.3;",
+                 f"ssl_certificate {configured / 'certs' / 'server.crt'};"):
+        assert line in pacsbox and line in orthanc, line
+    assert "auth_request" not in orthanc
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "nginx.conf").write_text(orthanc)
+    checked = subprocess.run([NGINX, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
