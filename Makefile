@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm curl:curl libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0
+DEBIAN_TEST_TOOLS := storescu:dcmtk Orthanc:orthanc chromium:chromium nginx:nginx npm:npm curl:curl libEGL.so.1:libegl1 libEGL_mesa.so.0:libegl-mesa0 strace:strace
 
 .PHONY: venv test test-sqlite test-postgres run clean crash-test fuzz ohif wheelhouse images compose-check
 .PHONY: docker-engine base-image
@@ -81,7 +81,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache
 
 .PHONY: bench bench-quick bench-tools orthanc-dicomweb
-BENCH_TOOLS := Orthanc:orthanc storescu:dcmtk dcmcjpeg:dcmtk nginx:nginx curl:curl
+BENCH_TOOLS := Orthanc:orthanc storescu:dcmtk dcmcjpeg:dcmtk nginx:nginx curl:curl strace:strace
 
 bench-tools: orthanc-dicomweb
 	scripts/ensure-debian-packages $(BENCH_TOOLS)

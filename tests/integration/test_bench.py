@@ -69,3 +69,15 @@ def test_store_costs_counts_one_trip_to_sqlite_and_two_fsyncs_per_instance() -> 
     assert len(lines) == 2, result.stdout + result.stderr
     for line in lines:
         assert "1.0 trips to the SQLite thread, 2.0 fsyncs" in line, line
+
+
+def test_syscalls_show_each_slice_flushed_then_renamed_and_its_folder_flushed() -> None:
+    """`python -m bench.syscalls`: strace of both servers storing the same slices; pacsbox's durable store is
+    visible in the kernel's own count (the file and its folder fsync'd, one rename), by thread role too."""
+    result = subprocess.run([sys.executable, "-m", "bench.syscalls", "--instances", "4"],
+                            capture_output=True, text=True, timeout=180, check=True)
+    lines = result.stdout.splitlines()
+    pacsbox = lines[lines.index(next(line for line in lines if line.startswith("pacsbox, per slice"))) + 1]
+    assert "fsync 2.0" in pacsbox and "rename 1.0" in pacsbox, result.stdout
+    assert any(line.startswith("orthanc, per slice") for line in lines), result.stdout
+    assert any("store workers: fsync 2.0" in line for line in lines), result.stdout
