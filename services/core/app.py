@@ -28,7 +28,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pacsbox.core.errors import Forbidden, PacsboxError
 from pacsbox.core.settings import Settings
 
-__all__ = ["Identity", "editor_only", "error_response", "make_app"]
+__all__ = ["Identity", "editor_only", "error_body", "error_response", "make_app"]
 
 log = logging.getLogger("pacsbox.app")
 
@@ -63,10 +63,15 @@ def editor_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise Forbidden(f"{connection.scope.get('method', '')} {connection.url.path}: this token may only read")
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_body(status: int, message: str) -> dict[str, Any]:
     """The JSON error body every pacsbox service answers: `{"error": ..., "status": ...}`."""
+    return {"error": message, "status": status}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """`error_body` as a Litestar response."""
     return Response(
-        {"error": message, "status": status},
+        error_body(status, message),
         status_code=status,
         media_type=MediaType.JSON,
         headers=headers,

@@ -15,7 +15,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from pacsbox.auth.context import AuthContext
 from pacsbox.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["MAX_FIELDS_SIZE", "NO_STORE", "bearer", "client_address", "context", "page", "read_fields", "truthy"]
+__all__ = ["MAX_FIELDS_SIZE", "NO_STORE", "address_of", "bearer", "client_address", "context", "page", "read_fields", "truthy"]
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that carries a token or a password form."""
@@ -45,7 +45,12 @@ def context(request: Request) -> AuthContext:
 
 def client_address(request: ASGIConnection) -> str:
     """The browser's address: nginx's `X-Real-IP` (this service is reached only through nginx)."""
-    return request.headers.get("x-real-ip") or (request.client.host if request.client else "")
+    return address_of(request.headers.get("x-real-ip"), request.client.host if request.client else "")
+
+
+def address_of(real_ip: str | None, peer: str) -> str:
+    """nginx's `X-Real-IP` when it sent one, else the connection's own peer address."""
+    return real_ip or peer
 
 
 def bearer(request: Request) -> str:

@@ -22,7 +22,9 @@ import re
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import Counter
 
+from pacsbox.auth.routes._common import address_of
 from pacsbox.auth.verifier import Caller, Verifier
+from pacsbox.core.app import error_body
 from pacsbox.core.errors import Forbidden, PacsboxError, TooManyRequests, Unauthorized
 
 __all__ = ["VERIFY_PATH", "VerifyEndpoint"]
@@ -39,7 +41,7 @@ Headers = list[tuple[bytes, bytes]]
 def _refusal(error: PacsboxError) -> tuple[int, Headers, bytes]:
     """The answer to a refused check: the error's headers, its reason in `X-Pacsbox-Error`, pacsbox's JSON body."""
     headers = {**error.headers, "X-Pacsbox-Error": _UNSAFE_IN_JSON.sub("'", error.message)}
-    body = json.dumps({"error": error.message, "status": error.status_code}).encode()
+    body = json.dumps(error_body(error.status_code, error.message)).encode()
     return error.status_code, [(b"content-type", b"application/json"), *_encoded(headers)], body
 
 
@@ -79,7 +81,7 @@ class VerifyEndpoint:
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
         client = scope.get("client")
-        address = headers.get("x-real-ip") or (client[0] if client else "")
+        address = address_of(headers.get("x-real-ip"), client[0] if client else "")
         try:
             return _granted(await self.verifier.verify(headers, address))
         except TooManyRequests as error:
