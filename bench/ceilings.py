@@ -18,7 +18,8 @@ from pathlib import Path
 
 from bench.http import Target, get_many, stow_body
 from bench.ingest import CLIENTS
-from bench.rows import Ceiling, figure
+from bench.rows import Ceiling, figure, files_ceiling
+from pacsbox.pacs.store.files import DirectWrites
 from pacsbox.wizard.answers import Subject
 from pacsbox.wizard.pki import certificate_pem, issue_ca, issue_server, private_pem
 from tests.support.ports import free_port
@@ -42,21 +43,45 @@ def _sequential_write(folder: Path, megabytes: int) -> Ceiling:
                    figure([megabytes * 2**20 / 1e6 / seconds]))
 
 
-def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1) -> Ceiling:
+def _write_through_page_cache(path: Path, sample: bytes) -> None:
+    with path.open("xb") as out:
+        out.write(sample)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_direct(direct: DirectWrites, path: Path, sample: bytes) -> None:
+    """As pacsbox writes an instance held in memory: through the page cache when too small or refused."""
+    opened = direct.open(path, sample)
+    if opened is None:
+        _write_through_page_cache(path, sample)
+        return
+    fd, rest = opened
+    try:
+        os.write(fd, rest)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1, direct: bool = False) -> Ceiling:
     """Files of one instance's size, each written to a temporary name, fsync'd and renamed: a store's floor.
 
     From several threads too: the rate the disk allows with the work spread over the cores, and
-    the system CPU each file costs, which any server storing the same bytes durably pays.
+    the system CPU each file costs, which any server storing the same bytes durably pays. Written
+    through the page cache (as Orthanc writes) or, `direct`, with O_DIRECT from a reused buffer (as
+    pacsbox writes an instance held in memory, `DirectWrites`).
     """
     folder.mkdir(exist_ok=True)
     (folder / "tmp").mkdir(exist_ok=True)
+    writes = DirectWrites()
 
     def store(i: int) -> None:
         tmp, final = folder / "tmp" / f"{i}.part", folder / f"{i}.dcm"
-        with tmp.open("wb") as out:
-            out.write(sample)
-            out.flush()
-            os.fsync(out.fileno())
+        if direct:
+            _write_direct(writes, tmp, sample)
+        else:
+            _write_through_page_cache(tmp, sample)
         tmp.rename(final)
         directory = os.open(folder, os.O_RDONLY)
         try:
@@ -69,9 +94,12 @@ def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1) -
         list(pool.map(store, range(count)))
     seconds, after = time.perf_counter() - start, os.times()
     system_ms = 1000 * (after.system - before.system) / count
-    key, how = ("disk_files", "") if threads == 1 else (f"disk_files_{threads}", f" from {threads} threads")
-    return Ceiling(key, f"{count} files of {len(sample) / 1e3:.0f} kB{how}, each fsync'd and renamed",
+    source = f" from {threads} threads" if threads > 1 else ""
+    how = "written with O_DIRECT as pacsbox does" if direct else "written through the page cache"
+    return Ceiling(files_ceiling(threads, direct),
+                   f"{count} files of {len(sample) / 1e3:.0f} kB{source}, {how}, each fsync'd and renamed",
                    "instances/s", figure([count / seconds]), f"{system_ms:.2f} ms of system CPU per file")
+
 
 
 def _certificate(folder: Path) -> tuple[Path, Path, Path]:
@@ -139,8 +167,10 @@ def ceilings(folder: Path, series: list[Path], megabytes: int, runs: int, reques
     """
     folder.mkdir(parents=True, exist_ok=True)
     sample = series[0].read_bytes()
-    disk = [_sequential_write(folder, megabytes), _instance_files(folder / "files", sample, len(series)),
-            _instance_files(folder / f"files-{CLIENTS}", sample, len(series), threads=CLIENTS)]
+    disk = [_sequential_write(folder, megabytes)] + [
+        _instance_files(folder / f"files-{threads}{'-direct' if direct else ''}", sample, len(series), threads, direct)
+        for direct in (False, True) for threads in (1, CLIENTS)
+    ]
     if not nginx_available():
         return [*disk, Ceiling("nginx", "nginx static file over loopback TLS and plain HTTP", "MB/s", None,
                                "skipped: this build lacks tests/support/nginx_front.py (the stack's nginx runner)")]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["TURNS", "Ceiling", "Figure", "Goal", "Row", "figure", "in_turns", "number", "rate"]
+__all__ = ["TURNS", "Ceiling", "Figure", "Goal", "Row", "figure", "files_ceiling", "in_turns", "number", "rate"]
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,8 @@ class Ceiling:
         return {"key": self.key, "name": self.name, "unit": self.unit,
                 "value": None if v is None else round(v.median, 3),
                 "p95": None if v is None or v.p95 is None else round(v.p95, 3), "note": self.note}
+
+
+def files_ceiling(threads: int, direct: bool) -> str:
+    """The key of the instance-files ceiling written from `threads` threads, directly or through the page cache."""
+    return f"disk_files{'_direct' if direct else ''}{f'_{threads}' if threads > 1 else ''}"

@@ -23,9 +23,13 @@ DICOM/executable polyglot.
 from __future__ import annotations
 
 import ctypes
+import errno
+import fcntl
 import hashlib
 import itertools
+import mmap
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +40,7 @@ from pacsbox.core.errors import PayloadTooLarge
 
 __all__ = [
     "IN_MEMORY_MAX",
+    "DirectWrites",
     "DurableFile",
     "IncomingPart",
     "PendingFile",
@@ -135,6 +140,63 @@ def read_whole(path: Path, limit: int) -> bytes | None:
     return data if len(data) == size else None
 
 
+class DirectWrites:
+    """Whole 4 KiB blocks of an instance written with `O_DIRECT`, from a page-aligned buffer per thread.
+
+    A buffered write copies every byte into page-cache pages the kernel takes
+    from its free memory; on a virtual machine whose free memory goes back to
+    the host (free page reporting, as on this project's Firecracker machines),
+    each such page costs a fault on the host the first time it is used: about
+    1 ms of system CPU per 0.5 MB CT slice (`bench/findings.md`). Direct writes
+    go from the thread's buffer, used over and over, to the disk. The last
+    partial block is written through the page cache (`O_DIRECT` cleared), so
+    the file has its exact size; the caller's fsync makes both durable. Stored
+    files then are not in the page cache until first read. Where the file
+    system refuses `O_DIRECT` (tmpfs), every write is buffered from then on.
+    """
+
+    MIN_SIZE = 64 << 10
+    """Smaller instances are written buffered: a few pages do not pay for the extra system call."""
+    _BLOCK = 4096
+
+    def __init__(self) -> None:
+        self.available = hasattr(os, "O_DIRECT")
+        self._buffers = threading.local()
+
+    def _buffer(self) -> int:
+        """The address of this thread's aligned buffer of `IN_MEMORY_MAX` bytes (mmap: page-aligned)."""
+        address = getattr(self._buffers, "address", None)
+        if address is None:
+            self._buffers.mapping = mmap.mmap(-1, IN_MEMORY_MAX)
+            address = self._buffers.address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffers.mapping))
+        return cast(int, address)
+
+    def open(self, path: Path, data: bytes) -> tuple[int, memoryview] | None:
+        """A new file at `path` with `data`'s whole blocks written directly: (its descriptor, the bytes left to
+        write), or None when `data` is too small or the file system refuses direct writes (nothing created)."""
+        if not self.available or not self.MIN_SIZE <= len(data) <= IN_MEMORY_MAX:
+            return None
+        head = len(data) // self._BLOCK * self._BLOCK
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o666)
+        except OSError as error:
+            if error.errno != errno.EINVAL:
+                raise
+            path.unlink(missing_ok=True)  # Linux checks O_DIRECT only after creating the file
+            self.available = False
+            return None
+        try:
+            ctypes.memmove(self._buffer(), data, head)  # a ctypes call: the copy runs without the GIL
+            with memoryview(self._buffers.mapping) as buffer:
+                written = os.write(fd, buffer[:head])  # short only on a full disk: the rest goes buffered
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        return fd, memoryview(data)[written:]
+
+
 class PendingFile:
     """A temporary file written whole from memory, on its way to disk: `finish()` waits until it is there.
 
@@ -143,12 +205,15 @@ class PendingFile:
     one a worker thread makes lets the GIL go and waits to take it back.
     """
 
-    def __init__(self, path: Path, data: bytes) -> None:
+    def __init__(self, path: Path, data: bytes, direct: DirectWrites | None = None) -> None:
         self.path = path
         self.size = len(data)
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        self._fd: int | None = None
         try:
-            view = memoryview(data)
+            if direct is not None and (opened := direct.open(path, data)) is not None:
+                self._fd, view = opened
+            else:
+                self._fd, view = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
             _start_writeback(self._fd)
@@ -275,6 +340,7 @@ class Storage:
         self._make_folders()
         self._prefix = uuid.uuid4().hex
         self._counter = itertools.count()
+        self._direct = DirectWrites()
 
     def _make_folders(self) -> None:
         """The 256 `ab` folders, made (durably) once."""
@@ -297,7 +363,7 @@ class Storage:
 
     def start_file(self, data: bytes) -> PendingFile:
         """A whole instance held in memory (preamble already zeroed) written to a temporary file, its writeback begun."""
-        return PendingFile(self._temporary_path(), data)
+        return PendingFile(self._temporary_path(), data, self._direct)
 
     @staticmethod
     def relative_path(instance_id: str) -> str:
