@@ -12,8 +12,8 @@ final `rename` is atomic; leftovers there are removed at start-up.
 
 An incoming instance of up to `IN_MEMORY_MAX` bytes arrives in memory
 (`IncomingPart`) and is written in one go by a worker thread (`PendingFile`),
-the disk starting on it while the same bytes are parsed and hashed; a larger
-one streams into a `DurableFile` as it arrives.
+with `O_DIRECT` from 64 kB (`DirectWrites`), then parsed and hashed from the
+same bytes; a larger one streams into a `DurableFile` as it arrives.
 
 The 128-byte preamble of a Part 10 file is zeroed on the way in (the
 conformance statement documents it), so pacsbox never stores or serves a
@@ -189,7 +189,7 @@ class DirectWrites:
             ctypes.memmove(self._buffer(), data, head)  # a ctypes call: the copy runs without the GIL
             with memoryview(self._buffers.mapping) as buffer:
                 written = os.write(fd, buffer[:head])  # short only on a full disk: the rest goes buffered
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            fcntl.fcntl(fd, fcntl.F_SETFL, 0)  # of the flags F_SETFL can change, only O_DIRECT was set
         except BaseException:
             os.close(fd)
             path.unlink(missing_ok=True)
@@ -200,23 +200,27 @@ class DirectWrites:
 class PendingFile:
     """A temporary file written whole from memory, on its way to disk: `finish()` waits until it is there.
 
-    The disk writes while the caller parses and hashes the same bytes; the
-    fsync in `finish()` only waits for the rest. Few system calls, too: each
-    one a worker thread makes lets the GIL go and waits to take it back.
+    Written directly (`DirectWrites`), its whole blocks are on the disk when
+    the constructor returns; written through the page cache, the disk writes
+    while the caller parses and hashes the same bytes. Either way the fsync in
+    `finish()` only waits for the rest. Few system calls, too: each one a
+    worker thread makes lets the GIL go and waits to take it back.
     """
 
     def __init__(self, path: Path, data: bytes, direct: DirectWrites | None = None) -> None:
         self.path = path
         self.size = len(data)
         self._fd: int | None = None
+        opened = None
         try:
             if direct is not None and (opened := direct.open(path, data)) is not None:
-                self._fd, view = opened
+                self._fd, view = opened  # the rest is the last partial block: fsync writes it
             else:
                 self._fd, view = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), memoryview(data)
             while view:
                 view = view[os.write(self._fd, view):]
-            _start_writeback(self._fd)
+            if opened is None:
+                _start_writeback(self._fd)
         except BaseException:
             self.discard()
             raise
