@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="pacsbox-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)  # nginx's workers (user nobody when run as root) read the ceiling's files in there
+    free_gb = shutil.disk_usage(work).free / 1e9
+    if free_gb < sizes.disk_gb:
+        print(f"bench: {work} has {free_gb:.1f} GB free and the run needs {sizes.disk_gb} GB (--disk-gb): "
+              "free some space or pass --work on a larger disk", file=sys.stderr)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+        return 2
     started, load_start = time.monotonic(), load()
     profiler = Profiler(args.profile)
     try:

@@ -58,9 +58,13 @@ def _cstore(target: Target, files: SeriesFiles) -> float:
     assert target.dicom is not None
     aet, port = target.dicom
     start = time.perf_counter()
-    subprocess.run(["storescu", "-aet", "BENCH", "-aec", aet, "127.0.0.1", str(port), *map(str, files.files)],
-                   check=True, capture_output=True)
-    return len(files.files) / (time.perf_counter() - start)
+    done = subprocess.run(["storescu", "-aet", "BENCH", "-aec", aet, "127.0.0.1", str(port), *map(str, files.files)],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"storescu to {target.name} ({aet} at port {port}) exited with {done.returncode}: "
+                           f"{done.stderr.strip()[-2000:]}")
+    return len(files.files) / seconds
 
 
 def _rest(target: Target, files: SeriesFiles) -> float:

@@ -35,12 +35,15 @@ class Sizes:
     """Single-frame and rendered requests per row."""
     ceiling_mb: int = 512
     """Megabytes written with fsync for the disk ceiling."""
+    disk_gb: int = 10
+    """Free space, in GB, the run needs where it works (data, both servers' storage): a run at default sizes
+    peaked at 8.1 GB (Dec 5). On a fuller disk a server fails mid-run, so the run refuses to start."""
 
 
 DEFAULT = Sizes()
 
 QUICK = Sizes(
     ingest_runs=1, ct_slices=40, ct_size=512, mr_slices=20, frames=10, jpeg_slices=10, studies=100, searches=10,
-    metadata_runs=3, retrieve_runs=2, frame_requests=20, ceiling_mb=64,
+    metadata_runs=3, retrieve_runs=2, frame_requests=20, ceiling_mb=64, disk_gb=1,
 )
 """A smoke run of about two minutes: every scenario, small data."""

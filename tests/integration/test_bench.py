@@ -83,3 +83,11 @@ def test_syscalls_show_each_slice_flushed_then_renamed_and_its_folder_flushed() 
     assert "fsync 2.0" in pacsbox and "rename 1.0" in pacsbox, result.stdout
     assert any(line.startswith("orthanc, per slice") for line in lines), result.stdout
     assert any("store workers: fsync 2.0" in line for line in lines), result.stdout
+
+
+def test_bench_refuses_to_start_without_the_disk_space_it_needs(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    work = tmp_path / "work"
+    assert main([*TINY, "--disk-gb", "1000000", "--work", str(work), "--output", str(tmp_path / "docs")]) == 2
+    assert "GB free and the run needs 1000000 GB" in capsys.readouterr().err
+    assert not list(work.iterdir()) and not (tmp_path / "docs").exists()  # no data generated, no report
