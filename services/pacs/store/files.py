@@ -145,14 +145,16 @@ class DirectWrites:
 
     A buffered write copies every byte into page-cache pages the kernel takes
     from its free memory; on a virtual machine whose free memory goes back to
-    the host (free page reporting, as on this project's Firecracker machines),
-    each such page costs a fault on the host the first time it is used: about
-    1 ms of system CPU per 0.5 MB CT slice (`bench/findings.md`). Direct writes
-    go from the thread's buffer, used over and over, to the disk. The last
-    partial block is written through the page cache (`O_DIRECT` cleared), so
-    the file has its exact size; the caller's fsync makes both durable. Stored
-    files then are not in the page cache until first read. Where the file
-    system refuses `O_DIRECT` (tmpfs), every write is buffered from then on.
+    the host (free page reporting, as on Firecracker and some cloud VMs), each
+    such page costs a fault on the host the first time it is used: about 1 ms
+    of system CPU per 0.5 MB CT slice (`bench/findings.md`). Direct writes go
+    from the thread's buffer, used over and over, to the disk; where page-cache
+    pages are cheap the two ways measured about even. The last partial block
+    is written through the page cache (`O_DIRECT` cleared), so the file has its
+    exact size; the caller's fsync makes both durable. Stored files then are
+    not in the page cache until first read, and a large ingest does not evict
+    what viewers read. Where the file system refuses `O_DIRECT` (at the open or
+    the first write), every write is buffered from then on.
     """
 
     MIN_SIZE = 64 << 10
@@ -177,23 +179,21 @@ class DirectWrites:
         if not self.available or not self.MIN_SIZE <= len(data) <= IN_MEMORY_MAX:
             return None
         head = len(data) // self._BLOCK * self._BLOCK
+        fd = None
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o666)
-        except OSError as error:
-            if error.errno != errno.EINVAL:
-                raise
-            path.unlink(missing_ok=True)  # Linux checks O_DIRECT only after creating the file
-            self.available = False
-            return None
-        try:
             ctypes.memmove(self._buffer(), data, head)  # a ctypes call: the copy runs without the GIL
             with memoryview(self._buffers.mapping) as buffer:
                 written = os.write(fd, buffer[:head])  # short only on a full disk: the rest goes buffered
             fcntl.fcntl(fd, fcntl.F_SETFL, 0)  # of the flags F_SETFL can change, only O_DIRECT was set
-        except BaseException:
-            os.close(fd)
-            path.unlink(missing_ok=True)
-            raise
+        except BaseException as error:
+            if fd is not None:
+                os.close(fd)
+            path.unlink(missing_ok=True)  # Linux checks O_DIRECT only after creating the file
+            if not isinstance(error, OSError) or error.errno != errno.EINVAL:
+                raise
+            self.available = False
+            return None
         return fd, memoryview(data)[written:]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import subprocess
 from pathlib import Path
@@ -61,3 +62,22 @@ def test_a_file_system_that_refuses_o_direct_gets_buffered_writes(tmp_path: Path
     assert [p.read_bytes() for p in paths] == slices
     assert len(attempts) == 1  # refused once, then not asked again
     assert sorted(storage.tmp.iterdir()) == sorted(paths)  # the refused attempt left nothing behind
+
+
+def test_a_file_system_that_refuses_the_direct_write_itself_gets_buffered_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write, refused = os.write, []
+
+    def refusing_write(fd: int, data: bytes | memoryview) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:  # an alignment the file system does not accept
+            refused.append(fd)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)
+
+    storage = Storage(tmp_path / "storage")
+    monkeypatch.setattr(os, "write", refusing_write)
+    slices = [os.urandom(SLICE), os.urandom(SLICE)]
+    paths = [_stored(storage, data) for data in slices]
+    monkeypatch.undo()
+    assert [p.read_bytes() for p in paths] == slices and len(refused) == 1
+    assert sorted(storage.tmp.iterdir()) == sorted(paths)
