@@ -184,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         step(f"not root: {unprivileged(stack)}")
         token = editor_token(stack, admin_password(stack.run("logs", "--no-color", "setup", capture=True)))
         step("editor token issued through https://.../auth/generate-token and exchanged")
-        series = list(make_series(3, patient_name="Compose^Check"))
+        # 256 x 256 slices (131 kB): stored with O_DIRECT on the data volume, as a real series is
+        series = list(make_series(3, rows=256, columns=256, patient_name="Compose^Check"))
         ids = []
         with stack.client(token) as http:
             for ds in series:
