@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.http import Target, get_many, stow_body
 from bench.ingest import CLIENTS
 from bench.rows import Ceiling, figure, files_ceiling
-from pacsbox.pacs.store.files import DirectWrites
+from pacsbox.pacs.store.files import DirectWrites, PendingFile
 from pacsbox.wizard.answers import Subject
 from pacsbox.wizard.pki import certificate_pem, issue_ca, issue_server, private_pem
 from tests.support.ports import free_port
@@ -50,20 +50,6 @@ def _write_through_page_cache(path: Path, sample: bytes) -> None:
         os.fsync(out.fileno())
 
 
-def _write_direct(direct: DirectWrites, path: Path, sample: bytes) -> None:
-    """As pacsbox writes an instance held in memory: through the page cache when too small or refused."""
-    opened = direct.open(path, sample)
-    if opened is None:
-        _write_through_page_cache(path, sample)
-        return
-    fd, rest = opened
-    try:
-        os.write(fd, rest)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1, direct: bool = False) -> Ceiling:
     """Files of one instance's size, each written to a temporary name, fsync'd and renamed: a store's floor.
 
@@ -78,8 +64,8 @@ def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1, d
 
     def store(i: int) -> None:
         tmp, final = folder / "tmp" / f"{i}.part", folder / f"{i}.dcm"
-        if direct:
-            _write_direct(writes, tmp, sample)
+        if direct:  # pacsbox's own write of an instance held in memory (buffered when too small or refused)
+            PendingFile(tmp, sample, writes).finish()
         else:
             _write_through_page_cache(tmp, sample)
         tmp.rename(final)
@@ -99,7 +85,6 @@ def _instance_files(folder: Path, sample: bytes, count: int, threads: int = 1, d
     return Ceiling(files_ceiling(threads, direct),
                    f"{count} files of {len(sample) / 1e3:.0f} kB{source}, {how}, each fsync'd and renamed",
                    "instances/s", figure([count / seconds]), f"{system_ms:.2f} ms of system CPU per file")
-
 
 
 def _certificate(folder: Path) -> tuple[Path, Path, Path]:

@@ -50,7 +50,7 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
                          row["note"]), row
     ceilings = {c["key"]: c for c in report["ceilings"]}
     assert ceilings["disk_mb"]["value"] > 0 and ceilings["disk_files"]["value"] > 0
-    for key in ("disk_files_4", "disk_files_direct", "disk_files_direct_4"):  # both ways of writing, as each server does
+    for key in ("disk_files_4", "disk_files_direct", "disk_files_direct_4"):  # both ways of writing, as each server
         assert ceilings[key]["value"] > 0 and "ms of system CPU per file" in ceilings[key]["note"], key
     assert "O_DIRECT" in ceilings["disk_files_direct"]["name"] and "page cache" in ceilings["disk_files"]["name"]
     assert ceilings.keys() >= {"tls_mb", "http_mb"} or "skipped" in ceilings["nginx"]["note"]
@@ -91,3 +91,19 @@ def test_bench_refuses_to_start_without_the_disk_space_it_needs(tmp_path: Path,
     assert main([*TINY, "--disk-gb", "1000000", "--work", str(work), "--output", str(tmp_path / "docs")]) == 2
     assert "GB free and the run needs 1000000 GB" in capsys.readouterr().err
     assert not list(work.iterdir()) and not (tmp_path / "docs").exists()  # no data generated, no report
+
+
+def test_a_failed_storescu_names_the_server_and_what_storescu_printed(tmp_path: Path) -> None:
+    from bench.data import SeriesFiles
+    from bench.http import Target
+    from bench.ingest import _cstore
+    from tests.support.dicom import make_series
+    from tests.support.ports import free_port
+
+    ds = next(iter(make_series(1)))
+    ds.save_as(tmp_path / "slice.dcm", enforce_file_format=True)
+    files = SeriesFiles(ds.StudyInstanceUID, ds.SeriesInstanceUID, (ds.SOPInstanceUID,), (tmp_path / "slice.dcm",))
+    nobody = Target("orthanc", "", "", 0, dicom=("ORTHANC", free_port()))  # nothing listens there
+    refused = r"storescu to orthanc \(ORTHANC at port \d+\) exited with \d+: .*ssociation"
+    with pytest.raises(RuntimeError, match=refused):
+        _cstore(nobody, files)

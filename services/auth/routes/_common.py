@@ -15,7 +15,10 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from pacsbox.auth.context import AuthContext
 from pacsbox.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["MAX_FIELDS_SIZE", "NO_STORE", "address_of", "bearer", "client_address", "context", "page", "read_fields", "truthy"]
+__all__ = [
+    "MAX_FIELDS_SIZE", "NO_STORE", "address_of", "bearer", "client_address", "context", "page", "read_fields",
+    "truthy",
+]
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """Headers of every answer that carries a token or a password form."""

@@ -366,7 +366,8 @@ class Storage:
         return DurableFile(self._temporary_path())
 
     def start_file(self, data: bytes) -> PendingFile:
-        """A whole instance held in memory (preamble already zeroed) written to a temporary file, its writeback begun."""
+        """A whole instance held in memory (preamble already zeroed) written to a temporary file: its whole blocks
+        already on the disk (`DirectWrites`), or its writeback begun."""
         return PendingFile(self._temporary_path(), data, self._direct)
 
     @staticmethod
