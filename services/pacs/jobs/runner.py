@@ -5,6 +5,13 @@ a worker thread (pynetdicom blocks) and reports progress through a
 `JobControl`; `POST /jobs/{id}/cancel` sets the control's event, which the
 work checks between instances (and turns into a C-CANCEL). A job still
 running when the process stops is marked failed at the next start.
+
+Several processes share the index database, and any of them may receive the
+cancel; a job runs in the process that created it, its event in memory there.
+A process that does not run the job only sets `cancel_requested` in the job's
+row. Each runner, while it has jobs running (and only then), reads that column
+for its own jobs about every half second and sets the events of those asked to
+stop. A cancelled job ends as Failure, "cancelled", whichever process got the request.
 """
 
 from __future__ import annotations
@@ -111,15 +118,24 @@ async def list_jobs() -> list[dict[str, Any]]:
 Work = Callable[[JobControl], Awaitable[dict[str, Any]]]
 
 
-class JobRunner:
-    """Submits, tracks and cancels the jobs of this process."""
+_UNFINISHED = (JobState.PENDING.value, JobState.RUNNING.value)
 
-    def __init__(self) -> None:
+
+class JobRunner:
+    """Submits, tracks and cancels the jobs of this process; asks other processes' jobs to stop through their rows.
+
+    Args:
+        cancel_poll: seconds between two reads of the cancel requests for the jobs running here.
+    """
+
+    def __init__(self, cancel_poll: float = 0.5) -> None:
         self._running: dict[str, tuple[asyncio.Task[None], JobControl]] = {}
+        self._cancel_poll = cancel_poll
+        self._watch: asyncio.Task[None] | None = None
 
     async def recover(self) -> None:
         """At start: jobs left Pending or Running by a previous process failed."""
-        unfinished = Job.state.is_in([JobState.PENDING.value, JobState.RUNNING.value])
+        unfinished = Job.state.is_in(list(_UNFINISHED))
         await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: pacsbox stopped", completed=_now())
 
     async def submit(self, job_type: str, content: dict[str, Any], work: Work) -> str:
@@ -130,7 +146,32 @@ class JobRunner:
         control = JobControl(public_id, asyncio.get_running_loop(), content=dict(content))
         task = asyncio.create_task(self._run(control, work), name=f"job {public_id}")
         self._running[public_id] = (task, control)
+        if self._watch is None or self._watch.done():
+            self._watch = asyncio.create_task(self._watch_cancels(), name="job cancels")
         return public_id
+
+    async def _watch_cancels(self) -> None:
+        """While jobs run here: set the events of those whose row asks to cancel (a request another process got)."""
+        failing = False
+        while self._running:
+            await asyncio.sleep(self._cancel_poll)
+            waiting = [public_id for public_id, (_, control) in self._running.items() if not control.cancel.is_set()]
+            if not waiting:
+                continue
+            try:
+                rows = await Job.select(Job.public_id).where(
+                    Job.public_id.is_in(waiting) & Job.cancel_requested.eq(True)
+                )
+            except Exception as error:  # noqa: BLE001 - the database unreachable for a moment: the next tick retries
+                if not failing:
+                    log.warning("job cancels not read (will retry): %s", error)
+                failing = True
+                continue
+            failing = False
+            for row in rows:
+                running = self._running.get(row["public_id"])
+                if running is not None:
+                    running[1].cancel.set()
 
     async def _run(self, control: JobControl, work: Work) -> None:
         await _set(_job(control.public_id), state=JobState.RUNNING.value)
@@ -158,7 +199,7 @@ class JobRunner:
             await asyncio.shield(running[0])
 
     async def cancel(self, public_id: str) -> None:
-        """Ask a job to stop.
+        """Ask a job to stop: its event when it runs here, else its row, which the process running it reads.
 
         Raises:
             NotFound: no such job.
@@ -168,13 +209,17 @@ class JobRunner:
         if row is None:
             raise NotFound(f"no job {public_id}")
         running = self._running.get(public_id)
-        if running is None:
+        if running is not None:
+            running[1].cancel.set()
+        elif row["state"] not in _UNFINISHED:
             raise Conflict(f"job {public_id} already ended ({row['state']})")
-        running[1].cancel.set()
-        await _set(_job(public_id), cancel_requested=True)
+        await _set(_job(public_id) & Job.state.is_in(list(_UNFINISHED)), cancel_requested=True)
 
     async def stop(self) -> None:
         """At shutdown: cancel every job and wait for it to record its end."""
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
         tasks = []
         for task, control in list(self._running.values()):
             control.cancel.set()
