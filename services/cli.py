@@ -41,7 +41,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from pacsbox.core.serving import bind, serve
 
     if not _is_loopback(args.host) and not settings.http.private_network:
         print(
@@ -52,16 +52,24 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    module = SERVICES[args.service][0]
-    app = importlib.import_module(module).create_app(settings)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port or _default_port(args.service, settings),
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    processes = settings.http.pacs_processes
+    if args.service == "pacs" and processes < 1:
+        print(f"pacsbox: PACSBOX_PACS_PROCESSES must be 1 or more, not {processes}", file=sys.stderr)
+        return 2
+    port = args.port or _default_port(args.service, settings)
+    try:
+        sock = bind(args.host, port)
+    except OSError as error:
+        print(f"pacsbox: cannot listen on {args.host}:{port} for {args.service}: {error.strerror}", file=sys.stderr)
+        return 1
+    workers = None
+    if args.service == "pacs" and processes > 1:
+        from pacsbox.pacs.processes import WorkerProcesses
+
+        workers = WorkerProcesses(processes - 1, sock)  # before the app's modules load: it names the metrics folder
+    module = importlib.import_module(SERVICES[args.service][0])
+    app = module.create_app(settings) if workers is None else module.create_app(settings, module.Primary(workers))
+    serve(app, sock)
     return 0
 
 

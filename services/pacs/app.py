@@ -1,17 +1,20 @@
-"""`create_app(settings)`: the pacs service as a Litestar app.
+"""`create_app(settings, role)`: the pacs service as a Litestar app.
 
-The lifespan opens the index database (creating or upgrading its schema),
-makes storage and index consistent (`InstanceStore.reconcile`) and starts the
-DICOM listener; the routes are the Orthanc-compatible REST API at `/`,
+The primary's lifespan opens the index database (creating or upgrading its
+schema), makes storage and index consistent (`InstanceStore.reconcile`), starts
+the DICOM listener, then its worker processes if any (`processes`); a worker's
+opens the database and tells the primary it serves. The routes are the Orthanc-compatible REST API at `/`,
 DICOMweb at `/pacs/`, WADO-URI at `/wado` and the explorer at `/app/`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from litestar import Litestar
 from litestar.di import Provide
@@ -24,17 +27,32 @@ from pacsbox.pacs.dimse import DicomListener
 from pacsbox.pacs.explorer import EXPLORER_ROUTES
 from pacsbox.pacs.jobs import JobRunner
 from pacsbox.pacs.piccolo_app import SCHEMA
+from pacsbox.pacs.processes import WorkerProcesses
 from pacsbox.pacs.rest import REST_ROUTES
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.stability import watch_stability
 from pacsbox.pacs.tables import Patient
 
-__all__ = ["create_app"]
+__all__ = ["Primary", "Worker", "create_app"]
 
 _WORKER_THREADS = 16
 
 
-def create_app(settings: Settings) -> Litestar:
+@dataclass(frozen=True)
+class Primary:
+    """The process that owns start-up, the DICOM listener and stability; `workers` start once it is ready."""
+
+    workers: WorkerProcesses | None = None
+
+
+@dataclass(frozen=True)
+class Worker:
+    """An extra HTTP process; it writes a byte to `ready_fd` once it serves."""
+
+    ready_fd: int
+
+
+def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litestar:
     engine = SCHEMA.bind(settings)
     store = InstanceStore.from_settings(settings)
     listener = DicomListener(settings, store)
@@ -47,18 +65,29 @@ def create_app(settings: Settings) -> Litestar:
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=_WORKER_THREADS, thread_name_prefix="pacs-worker")
         )
+        workers = role.workers if isinstance(role, Primary) else None
+        stability: asyncio.Task[None] | None = None
         await open_engine(engine)
         try:
-            await SCHEMA.upgrade()
-            await store.reconcile()
-            await jobs.recover()
-            listener.start(asyncio.get_running_loop())
-            stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
+            if isinstance(role, Primary):
+                await SCHEMA.upgrade()
+                await store.reconcile()
+                await jobs.recover()
+                listener.start(asyncio.get_running_loop())
+                stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
             try:
+                if workers is not None:
+                    await workers.start()
+                if isinstance(role, Worker):
+                    os.write(role.ready_fd, b"1")
+                    os.close(role.ready_fd)
                 yield
             finally:
-                stability.cancel()
-                await asyncio.gather(stability, return_exceptions=True)
+                if workers is not None:
+                    await workers.stop()
+                if stability is not None:
+                    stability.cancel()
+                    await asyncio.gather(stability, return_exceptions=True)
                 await jobs.stop()
                 await asyncio.to_thread(listener.stop)
                 await store.settle()

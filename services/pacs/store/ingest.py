@@ -98,7 +98,7 @@ class InstanceStore:
         self.storage = storage
         self.overwrite = overwrite
         self.limits = limits
-        self._claims = Claims()
+        self._claims = Claims(storage.root / "claims.lock")
         self._running: set[asyncio.Future[StoreResult]] = set()
 
     @classmethod

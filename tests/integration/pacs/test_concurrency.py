@@ -1,5 +1,9 @@
 """Many clients storing the same study at once end with exactly one copy of everything.
 
+Each test runs against a pacs service of one process and of three
+(`PACSBOX_PACS_PROCESSES`), whose processes share the port, the data folder
+and the index: the clients' connections land on different processes.
+
 The second test does the same while other clients search (QIDO-RS) and delete
 other studies; deletes go through `InstanceStore.delete`, the domain call every
 delete route makes, from a process of their own (as `pacsbox import` writes
@@ -12,7 +16,9 @@ import asyncio
 import hashlib
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,12 +30,26 @@ from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.store import InstanceStore, Level, orthanc_id
 from pacsbox.pacs.tables import Instance
 from tests.support.dicom import dataset_bytes, make_series
+from tests.conftest import start_pacs
+from tests.support.postgres import TemporaryPostgres
 from tests.support.servers import ServiceProcess
 
 pytestmark = pytest.mark.db
 
 BOUNDARY = "concurrency"
 UPLOADERS = 20
+
+
+@pytest.fixture(params=[1, 3], ids=["one process", "three processes"])
+def fresh_pacs(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: TemporaryPostgres | None
+) -> Iterator[ServiceProcess]:
+    """An empty pacs service of its own, in one process or three."""
+    server = start_pacs(tmp_path / "pacs", postgres, PACSBOX_PACS_PROCESSES=str(request.param))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _multipart(study: list[bytes]) -> bytes:

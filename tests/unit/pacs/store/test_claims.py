@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from pacsbox.pacs.store.claims import Claims
@@ -25,8 +27,8 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-def test_a_claimed_instance_cannot_be_claimed_again_until_released() -> None:
-    claims = Claims()
+def test_a_claimed_instance_cannot_be_claimed_again_until_released(tmp_path: Path) -> None:
+    claims = Claims(tmp_path / "claims.lock")
     assert claims.try_claim(SOP)
     assert not claims.try_claim(SOP)
     assert claims.try_claim("1.2.3.5")
@@ -34,12 +36,12 @@ def test_a_claimed_instance_cannot_be_claimed_again_until_released() -> None:
     assert claims.try_claim(SOP)
 
 
-def test_waiting_stores_get_the_claim_in_the_order_they_asked() -> None:
-    _on_own_loop(_waiting_stores_get_the_claim_in_the_order_they_asked())
+def test_waiting_stores_get_the_claim_in_the_order_they_asked(tmp_path: Path) -> None:
+    _on_own_loop(_waiting_stores_get_the_claim_in_the_order_they_asked(tmp_path / "claims.lock"))
 
 
-async def _waiting_stores_get_the_claim_in_the_order_they_asked() -> None:
-    claims = Claims()
+async def _waiting_stores_get_the_claim_in_the_order_they_asked(lock_file: Path) -> None:
+    claims = Claims(lock_file)
     assert claims.try_claim(SOP)
     order: list[int] = []
 
@@ -59,12 +61,12 @@ async def _waiting_stores_get_the_claim_in_the_order_they_asked() -> None:
     assert claims.try_claim(SOP)
 
 
-def test_a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop() -> None:
-    _on_own_loop(_a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop())
+def test_a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop(tmp_path: Path) -> None:
+    _on_own_loop(_a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop(tmp_path / "claims.lock"))
 
 
-async def _a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop() -> None:
-    claims = Claims()
+async def _a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop(lock_file: Path) -> None:
+    claims = Claims(lock_file)
     assert await asyncio.to_thread(claims.try_claim, SOP)
     waiter = asyncio.create_task(claims.claim(SOP))
     await _settle()
@@ -74,12 +76,12 @@ async def _a_worker_thread_releasing_wakes_the_store_waiting_on_the_loop() -> No
     assert not claims.try_claim(SOP)
 
 
-def test_a_cancelled_waiter_never_holds_the_claim() -> None:
-    _on_own_loop(_a_cancelled_waiter_never_holds_the_claim())
+def test_a_cancelled_waiter_never_holds_the_claim(tmp_path: Path) -> None:
+    _on_own_loop(_a_cancelled_waiter_never_holds_the_claim(tmp_path / "claims.lock"))
 
 
-async def _a_cancelled_waiter_never_holds_the_claim() -> None:
-    claims = Claims()
+async def _a_cancelled_waiter_never_holds_the_claim(lock_file: Path) -> None:
+    claims = Claims(lock_file)
     assert claims.try_claim(SOP)
     first = asyncio.create_task(claims.claim(SOP))
     second = asyncio.create_task(claims.claim(SOP))
@@ -93,12 +95,12 @@ async def _a_cancelled_waiter_never_holds_the_claim() -> None:
     assert claims.try_claim(SOP)
 
 
-def test_a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on() -> None:
-    _on_own_loop(_a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on())
+def test_a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on(tmp_path: Path) -> None:
+    _on_own_loop(_a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on(tmp_path / "claims.lock"))
 
 
-async def _a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on() -> None:
-    claims = Claims()
+async def _a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on(lock_file: Path) -> None:
+    claims = Claims(lock_file)
     assert claims.try_claim(SOP)
     first = asyncio.create_task(claims.claim(SOP))
     second = asyncio.create_task(claims.claim(SOP))
@@ -111,8 +113,8 @@ async def _a_waiter_cancelled_while_the_claim_is_handed_to_it_passes_it_on() -> 
     assert claims.try_claim(SOP)
 
 
-def test_only_one_of_many_threads_claims_at_a_time() -> None:
-    claims = Claims()
+def test_only_one_of_many_threads_claims_at_a_time(tmp_path: Path) -> None:
+    claims = Claims(tmp_path / "claims.lock")
     inside, most, lock = [0], [0], threading.Lock()
 
     def work() -> None:
@@ -133,3 +135,73 @@ def test_only_one_of_many_threads_claims_at_a_time() -> None:
         thread.join()
     assert most[0] == 1
     assert claims.try_claim(SOP)
+
+
+def _hold_in_another_process(lock_file: Path, key: str, held: Any, release: Any) -> None:
+    claims = Claims(lock_file)
+    assert claims.try_claim(key)
+    held.set()
+    release.wait(30)
+    claims.release(key)
+
+
+def test_an_instance_claimed_by_another_process_waits_for_its_release(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    other = context.Process(target=_hold_in_another_process, args=(tmp_path / "claims.lock", SOP, held, release))
+    other.start()
+    try:
+        assert held.wait(30)
+        _on_own_loop(_an_instance_claimed_by_another_process_waits_for_its_release(tmp_path / "claims.lock", release))
+    finally:
+        release.set()
+        other.join(30)
+    assert other.exitcode == 0
+
+
+async def _an_instance_claimed_by_another_process_waits_for_its_release(lock_file: Path, release: Any) -> None:
+    claims = Claims(lock_file)
+    assert not claims.try_claim(SOP)
+    assert claims.try_claim("1.2.3.5")  # other instances are free
+    waiter = asyncio.create_task(claims.claim(SOP))
+    await asyncio.sleep(0.3)
+    assert not waiter.done()
+    release.set()
+    await asyncio.wait_for(waiter, 10)
+    claims.release(SOP)
+    claims.release("1.2.3.5")
+
+
+def test_a_claim_handed_over_inside_a_process_keeps_other_processes_out(tmp_path: Path) -> None:
+    _on_own_loop(_a_claim_handed_over_inside_a_process_keeps_other_processes_out(tmp_path / "claims.lock"))
+
+
+async def _a_claim_handed_over_inside_a_process_keeps_other_processes_out(lock_file: Path) -> None:
+    here, elsewhere = Claims(lock_file), Claims(lock_file)  # two processes' claims: separate lock descriptors
+    assert here.try_claim(SOP)
+    waiter = asyncio.create_task(here.claim(SOP))
+    await _settle()
+    here.release(SOP)
+    await asyncio.wait_for(waiter, 5)
+    assert not elsewhere.try_claim(SOP)  # the claim passed on inside `here`, its lock with it
+    here.release(SOP)
+    assert elsewhere.try_claim(SOP)
+    elsewhere.release(SOP)
+
+
+def test_a_store_refused_by_another_process_hands_over_to_a_waiter_that_then_waits_for_it(tmp_path: Path) -> None:
+    _on_own_loop(_a_store_refused_by_another_process_hands_over(tmp_path / "claims.lock"))
+
+
+async def _a_store_refused_by_another_process_hands_over(lock_file: Path) -> None:
+    here, elsewhere = Claims(lock_file), Claims(lock_file)
+    assert elsewhere.try_claim(SOP)
+    assert not here.try_claim(SOP)
+    waiter = asyncio.create_task(here.claim(SOP))
+    await asyncio.sleep(0.3)
+    assert not waiter.done()
+    elsewhere.release(SOP)
+    await asyncio.wait_for(waiter, 10)
+    assert not elsewhere.try_claim(SOP)
+    here.release(SOP)
+    assert elsewhere.try_claim(SOP)

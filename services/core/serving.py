@@ -1,0 +1,33 @@
+"""Running a service's app with uvicorn on a socket bound beforehand (so that processes can share it)."""
+
+from __future__ import annotations
+
+import socket
+
+import uvicorn
+from litestar import Litestar
+
+__all__ = ["bind", "serve"]
+
+_BACKLOG = 2048
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on `host:port`, inheritable by the processes the service starts.
+
+    Raises:
+        OSError: the address is taken or not this machine's.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(_BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: Litestar, sock: socket.socket) -> None:
+    """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end."""
+    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,147 @@
+"""The pacs service as several processes on one HTTP port (`PACSBOX_PACS_PROCESSES`).
+
+One CPython process keeps about one core busy: its threads take turns at the
+GIL. Above 1, `pacsbox serve pacs` binds the HTTP socket itself and the first
+process (the primary) starts the others (workers) once its own start-up is
+done; every process accepts connections on the shared socket, and the kernel
+gives each new connection to a process waiting in accept.
+
+Only the primary upgrades the schema, runs the start-up check (which removes
+temporary files, so no worker may be storing yet), fails interrupted jobs,
+opens the DICOM listener and announces stable resources. Every process serves
+every route. What they share goes through the data folder and the database:
+instance claims are file locks (`store.claims`), a job is cancelled through
+its row (`jobs.runner`), SQLite writers queue on a file lock (`core.db`), and
+the Prometheus metrics of all processes are added up from one folder. Caches
+(file headers, decoded frames) are per process.
+
+A worker that dies is started again; workers end with the primary, which
+stops them (SIGTERM, their requests finish) before it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["WorkerProcesses"]
+
+log = logging.getLogger(__name__)
+
+_READY_TIMEOUT = 120.0
+_STOP_TIMEOUT = 20.0
+_RESTART_PAUSE = 1.0
+_ASKED_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)
+"""Exit codes of a worker that stopped because it was told to (uvicorn re-raises the signal it handled)."""
+_METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class WorkerFailed(RuntimeError):
+    """A worker ended before it was ready to serve."""
+
+
+class WorkerProcesses:
+    """The workers of one primary: `start` once the primary is ready, `stop` before it closes.
+
+    Created before the app's modules are imported: the metrics folder must be
+    named in the environment before prometheus_client loads, in this process
+    and in every worker.
+    """
+
+    def __init__(self, count: int, http_socket: socket.socket) -> None:
+        self.count = count
+        self._socket = http_socket
+        self._metrics = Path(tempfile.mkdtemp(prefix="pacsbox-metrics-"))
+        os.environ[_METRICS_VARIABLE] = str(self._metrics)
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+
+    async def start(self) -> None:
+        """Start every worker and wait until each serves; a worker failing to start fails the primary's start."""
+        started = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.count)))
+        for process in started:
+            threading.Thread(target=self._watch, args=(process,), name="pacs-worker-watch", daemon=True).start()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        ready_read, ready_write = os.pipe()
+        fd = self._socket.fileno()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pacsbox.pacs.worker", str(fd), str(ready_write), str(os.getpid())],
+                pass_fds=(fd, ready_write),
+                env={**os.environ, "PACSBOX_LOG_LEVEL": logging.getLevelName(logging.getLogger().level)},
+            )
+        finally:
+            os.close(ready_write)
+        with self._guard:
+            self._processes.append(process)
+        try:
+            readable, _, _ = select.select([ready_read], [], [], _READY_TIMEOUT)
+            ready_in_time = bool(readable) and os.read(ready_read, 1) == b"1"
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            os.close(ready_read)
+        if not ready_in_time:
+            process.kill()
+            raise WorkerFailed(f"a pacs worker process did not start (exit code {process.wait()})")
+        log.info("pacs worker process %d serves", process.pid)
+        return process
+
+    def _watch(self, process: subprocess.Popen[bytes]) -> None:
+        """Start a worker again when it fails; one ended by SIGTERM or SIGINT was asked to stop."""
+        while True:
+            code = process.wait()
+            _forget_live_metrics(process.pid)
+            with self._guard:
+                self._processes.remove(process)
+            if self._stopping.is_set() or code in _ASKED_TO_STOP:
+                return
+            log.error("pacs worker process %d failed (exit code %d); starting another", process.pid, code)
+            time.sleep(_RESTART_PAUSE)
+            if self._stopping.is_set():
+                return
+            try:
+                process = self._spawn()
+            except Exception as error:  # noqa: BLE001 - the others serve meanwhile
+                log.error("a pacs worker process could not be started again: %s", error)
+                return
+
+    async def stop(self) -> None:
+        """Ask every worker to stop (their requests finish, their stores settle), kill those that do not."""
+        self._stopping.set()
+        with self._guard:
+            processes = list(self._processes)
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        await asyncio.gather(*(asyncio.to_thread(_wait_or_kill, process) for process in processes))
+        shutil.rmtree(self._metrics, ignore_errors=True)
+
+
+def _forget_live_metrics(pid: int) -> None:
+    """A worker's live gauges (requests in progress) stop counting once it is gone; its counters stay summed."""
+    from prometheus_client import multiprocess  # loaded after `_METRICS_VARIABLE` is set, like every metric
+
+    multiprocess.mark_process_dead(pid)
+
+
+def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        log.error("pacs worker process %d did not stop in %.0f s; killed", process.pid, _STOP_TIMEOUT)
+        process.kill()
+        process.wait()

@@ -1,0 +1,129 @@
+"""`PACSBOX_PACS_PROCESSES`: the pacs service as several processes on one port, started and ended as one."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import start_pacs
+from tests.support.dicom import dataset_bytes, make_series
+from tests.support.postgres import TemporaryPostgres
+from tests.support.servers import ServiceProcess
+
+pytestmark = pytest.mark.db
+
+PROCESSES = 3
+BOUNDARY = "processes"
+
+
+@pytest.fixture
+def pacs_processes(tmp_path: Path, postgres: TemporaryPostgres | None) -> Iterator[ServiceProcess]:
+    server = start_pacs(tmp_path / "pacs", postgres, PACSBOX_PACS_PROCESSES=str(PROCESSES))
+    try:
+        # health answers once one process serves; the primary is started when every one is
+        assert _until(lambda: server.log().count("Application startup complete") == PROCESSES), server.log()
+        yield server
+    finally:
+        server.stop()
+
+
+def _until(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _workers(server: ServiceProcess) -> list[psutil.Process]:
+    assert server.process is not None
+    return psutil.Process(server.process.pid).children()
+
+
+def _stow(url: str, series: list[bytes]) -> int:
+    """Store a series ten instances per request over one connection; the worst status."""
+    codes = []
+    with httpx.Client(timeout=120) as client:
+        for start in range(0, len(series), 10):
+            body = b"".join(
+                f"--{BOUNDARY}\r\nContent-Type: application/dicom\r\n\r\n".encode() + data + b"\r\n"
+                for data in series[start:start + 10]
+            ) + f"--{BOUNDARY}--\r\n".encode()
+            codes.append(client.post(f"{url}/pacs/studies", content=body, headers={
+                "Content-Type": f'multipart/related; type="application/dicom"; boundary={BOUNDARY}'}).status_code)
+    return max(codes)
+
+
+def _busy(processes: list[psutil.Process]) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in processes)
+
+
+def test_clients_uploading_at_once_are_served_by_every_process(pacs_processes: ServiceProcess) -> None:
+    assert pacs_processes.process is not None
+    primary, workers = psutil.Process(pacs_processes.process.pid), _workers(pacs_processes)
+    assert len(workers) == PROCESSES - 1
+    before = _busy([primary]), _busy(workers)
+    studies = [[dataset_bytes(ds) for ds in make_series(40, rows=128, columns=128, seed=n)] for n in range(6)]
+    with ThreadPoolExecutor(len(studies)) as pool:
+        assert set(pool.map(lambda series: _stow(pacs_processes.url, series), studies)) == {200}
+    by_primary, by_workers = _busy([primary]) - before[0], _busy(workers) - before[1]
+    assert by_workers > 0.2 * (by_primary + by_workers), "the worker processes took almost no share of the uploads"
+    with httpx.Client(base_url=pacs_processes.url) as client:
+        assert len(client.get("/pacs/studies").json()) == len(studies)
+        assert len(client.get("/pacs/instances").json()) == sum(len(series) for series in studies)
+        assert client.get("/statistics").json()["CountInstances"] == sum(len(series) for series in studies)
+
+
+def test_metrics_count_the_requests_of_every_process(pacs_processes: ServiceProcess) -> None:
+    for _ in range(30):
+        with httpx.Client(base_url=pacs_processes.url) as client:  # a new connection each: any process answers
+            assert client.get("/pacs/studies").status_code == 200
+    metrics = httpx.get(f"{pacs_processes.url}/metrics").text
+    counted = re.search(r'litestar_requests_total\{[^}]*path="/pacs/studies"[^}]*status_code="200"\} (\S+)', metrics)
+    assert counted is not None, metrics
+    assert float(counted.group(1)) == 30
+
+
+def test_a_worker_that_dies_is_replaced(pacs_processes: ServiceProcess) -> None:
+    victim = _workers(pacs_processes)[0]
+    victim.kill()
+    assert _until(lambda: len(_workers(pacs_processes)) == PROCESSES - 1 and victim not in _workers(pacs_processes))
+    for _ in range(10):
+        assert httpx.get(f"{pacs_processes.url}/pacs/studies").status_code == 200
+    assert "failed (exit code -9); starting another" in pacs_processes.log()
+
+
+def test_stopping_the_service_stops_every_process(pacs_processes: ServiceProcess) -> None:
+    workers = _workers(pacs_processes)
+    pacs_processes.stop()
+    assert pacs_processes.process is not None and pacs_processes.process.returncode is not None
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    assert "starting another" not in pacs_processes.log()
+
+
+def test_workers_end_when_the_primary_is_killed(pacs_processes: ServiceProcess) -> None:
+    workers = _workers(pacs_processes)
+    pacs_processes.kill()
+    assert _until(lambda: not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE])
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{pacs_processes.url}/healthz", timeout=2)
+
+
+def test_a_process_count_below_one_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pacsbox.cli", "serve", "pacs", "--port", "0"],
+        env={**ServiceProcess("pacs", tmp_path).env, "PACSBOX_PACS_PROCESSES": "0"},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "PACSBOX_PACS_PROCESSES must be 1 or more, not 0" in result.stderr
