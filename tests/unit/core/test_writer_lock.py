@@ -151,3 +151,33 @@ def test_two_processes_writing_at_once_commit_every_row(database: Path) -> None:
         writer.join(60)
     assert [writer.exitcode for writer in writers] == [0, 0]
     assert len(_names(database)) == 400
+
+
+async def _write_one(engine: PooledSQLiteEngine, name: str) -> None:
+    try:
+        await _by_job(engine, name)
+    finally:
+        await close_engine(engine)  # its connection's thread would keep the process alive
+
+
+def _write_one_in_child(engine: PooledSQLiteEngine, name: str) -> None:
+    asyncio.run(_write_one(engine, name))
+
+
+def test_an_engine_used_before_a_fork_takes_the_writer_lock_on_its_own_in_the_child(database: Path) -> None:
+    engine = PooledSQLiteEngine(str(database))
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, _write_one(engine, "parent")).result()  # the parent opened the lock file
+    fd = engine.writer_lock_fd()
+    assert fd is not None
+    fcntl.flock(fd, fcntl.LOCK_EX)  # the parent in the middle of a write
+    child = multiprocessing.get_context("fork").Process(target=_write_one_in_child, args=(engine, "child"))
+    try:
+        child.start()
+        child.join(0.3)
+        assert child.is_alive() and _names(database) == ["parent"]
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        child.join(30)
+    assert child.exitcode == 0
+    assert _names(database) == ["child", "parent"]
