@@ -6,6 +6,9 @@ SQLite connection, and with it a new thread, for every query outside a
 transaction; `PooledSQLiteEngine` keeps a few connections open instead, which
 is what makes a QIDO search cost a fraction of a millisecond of database time.
 
+Several processes may share one SQLite file: their writers queue on a lock
+file beside it (`<database>-writer.lock`, see `write_transaction`).
+
 PostgreSQL is selected with a `postgresql://` URL; every service then uses the
 same database, each with its own tables.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import importlib
 import io
@@ -84,7 +88,11 @@ class _PooledTransaction(SQLiteTransaction):
 
 
 class PooledSQLiteEngine(SQLiteEngine):
-    """SQLite engine reusing open connections (WAL mode, foreign keys on, busy timeout)."""
+    """SQLite engine reusing open connections (WAL mode, foreign keys on, busy timeout).
+
+    Writers of one process queue on `write_lock`; writers of several processes
+    sharing the file queue on the writer lock file (`writer_lock_fd`).
+    """
 
     def __init__(self, path: str, *, pool_size: int = 4, synchronous: str = "NORMAL") -> None:
         super().__init__(path=path, timeout=60)
@@ -95,6 +103,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._write_lock: asyncio.Lock | None = None
         self._write_queue: _SQLiteWriteQueue | None = None
+        self._writer_fd: int | None = None
+        self._writer_pid: int | None = None
 
     @property
     def write_queue(self) -> _SQLiteWriteQueue:
@@ -109,6 +119,22 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._bind_loop()
         assert self._write_lock is not None
         return self._write_lock
+
+    def writer_lock_fd(self) -> int | None:
+        """This process's descriptor of the writer lock file, `flock`ed around each write transaction.
+
+        None for an in-memory database, which no other process sees. Opened on
+        first use in each process: a child forked after the parent opened it
+        would share the parent's open file description, and with it the lock.
+        """
+        if self.path in ("", ":memory:"):
+            return None
+        if self._writer_pid != os.getpid():
+            if self._writer_fd is not None:
+                os.close(self._writer_fd)  # the parent's: the parent's own descriptor keeps its lock
+            self._writer_fd = _open_owner_only(Path(f"{self.path}-writer.lock"))
+            self._writer_pid = os.getpid()
+        return self._writer_fd
 
     def _bind_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -214,13 +240,21 @@ def _owner_only(path: Path) -> None:
 
     It holds patients' details (pacs) or password hashes and token digests
     (auth); SQLite gives its `-wal` and `-shm` files the database file's mode.
+    An empty file is an empty database to SQLite.
     """
+    os.close(_open_owner_only(path))
+
+
+def _open_owner_only(path: Path) -> int:
+    """Open `path` for reading and writing, created if missing, its mode set to 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)  # an empty file is an empty database to SQLite
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
         os.fchmod(fd, 0o600)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd
 
 
 async def close_engine(engine: Engine) -> None:
@@ -280,16 +314,56 @@ def sqlite_integrity_ok(path: str) -> bool:
         return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def _holding_writer_lock(fd: int | None, run: Callable[..., T], *args: Any) -> T:
+    """`run(*args)` under the writer lock (`fd` None: no lock); blocks the calling thread, not the GIL."""
+    if fd is None:
+        return run(*args)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        return run(*args)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.asynccontextmanager
+async def _writer_lock(engine: PooledSQLiteEngine) -> AsyncIterator[None]:
+    """Hold the writer lock shared with other processes, waited for in a worker thread."""
+    fd = engine.writer_lock_fd()
+    if fd is None:
+        yield
+        return
+    taking = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+    try:
+        await asyncio.shield(taking)
+    except asyncio.CancelledError:
+        # The thread goes on waiting and takes the lock in the end (the other
+        # process commits within milliseconds): give it back before leaving.
+        await _outcome_of(taking)
+        if not taking.cancelled() and taking.exception() is None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 @contextlib.asynccontextmanager
 async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
-    """A write transaction; on SQLite one at a time per process, holding the write lock from the start.
+    """A write transaction; on SQLite one at a time, holding the write locks from the start.
 
     SQLite admits one writer: a second `BEGIN IMMEDIATE` would wait in SQLite's
-    busy handler, which sleeps in growing steps. Queueing writers on an asyncio
-    lock instead hands the database over the moment the previous commit ends.
+    busy handler, which sleeps in growing steps (1, 2, 5, 10 ... 100 ms) even
+    once the database is free. Writers queue instead, on an asyncio lock within
+    a process and on an `flock` of the writer lock file between processes: both
+    hand the database over the moment the previous commit ends.
     """
     if isinstance(engine, PooledSQLiteEngine):
-        async with engine.write_lock, engine.transaction(TransactionType.immediate) as transaction:
+        async with (
+            engine.write_lock,
+            _writer_lock(engine),
+            engine.transaction(TransactionType.immediate) as transaction,
+        ):
             yield transaction
     elif isinstance(engine, SQLiteEngine):
         async with engine.transaction(TransactionType.immediate) as transaction:
@@ -388,7 +462,9 @@ class _SQLiteWriteQueue:
 
     A job runs whole in the connection's own thread (aiosqlite's `_execute`),
     so its statements cost no trip through the event loop; a batch commits once.
-    Each caller is answered after the commit that made its job durable.
+    Each caller is answered after the commit that made its job durable. That
+    thread takes the writer lock shared with other processes before `BEGIN
+    IMMEDIATE` (see `write_transaction` for why) and gives it back after the end.
     """
 
     def __init__(self, engine: PooledSQLiteEngine) -> None:
@@ -443,7 +519,10 @@ class _SQLiteWriteQueue:
             connection = await self._engine._acquire()
             try:
                 # aiosqlite runs the function in the connection's thread, on its sqlite3 connection.
-                return await connection._execute(_run_batch, connection._conn, [job for job, _ in batch])
+                jobs = [job for job, _ in batch]
+                return await connection._execute(
+                    _holding_writer_lock, self._engine.writer_lock_fd(), _run_batch, connection._conn, jobs
+                )
             finally:
                 self._engine._release(connection)
 
