@@ -123,7 +123,8 @@ def _rows(data: BenchData) -> dict[str, Row]:
                     Goal("ratio", 1.0)),
         "multiframe": Row(f"STOW-RS, one multi-frame instance ({first.multiframe.size / 1e6:.0f} MB)", "MB/s",
                           "higher", Goal("ratio", 1.0)),
-        "memory": Row("peak resident memory during ingest (all rows above)", "MB", "lower", Goal("absolute", 300)),
+        "memory": Row("peak resident memory (PSS of every process) during ingest (all rows above)", "MB", "lower",
+                      Goal("absolute", 300)),
     }
     for key, row in rows.items():
         row.key = key

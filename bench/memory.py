@@ -1,4 +1,11 @@
-"""Peak resident memory of a server (its process and children), sampled while scenarios run."""
+"""Peak resident memory of a server (its process and children), sampled while scenarios run.
+
+Measured as the sum of each process's PSS (proportional set size): a page
+shared by several processes (a library, or memory a worker inherited) counts
+once across them, split between its sharers. For one process this is its RSS
+minus the shares of libraries other programs also map; for pacsbox's several
+processes a sum of RSS would count the pages they share once per process.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ __all__ = ["PeakMemory"]
 
 
 class PeakMemory:
-    """`with PeakMemory(pid) as peak: ...`, then `peak.megabytes`: the largest RSS seen, every 20 ms."""
+    """`with PeakMemory(pid) as peak: ...`, then `peak.megabytes`: the largest total PSS seen, every 20 ms."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.process = psutil.Process(pid)
@@ -20,18 +27,18 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def _rss(self) -> int:
+    def _resident(self) -> int:
         total = 0
         for p in [self.process, *self.process.children(recursive=True)]:
             try:
-                total += p.memory_info().rss
+                total += p.memory_full_info().pss
             except psutil.NoSuchProcess:
                 pass
         return total
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
+            self.peak = max(self.peak, self._resident())
             self._stop.wait(self.interval)
 
     @property
@@ -47,4 +54,4 @@ class PeakMemory:
     ) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        self.peak = max(self.peak, self._resident())

@@ -95,7 +95,7 @@ class Profiler:
             return
         out = self._output(key)
         command = [self.tool, "record", "--pid", str(target.pid), "--format", "raw", "--rate", str(RATE),
-                   "--output", str(out), "--threads", "--nonblocking"]
+                   "--output", str(out), "--threads", "--subprocesses", "--nonblocking"]
         recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(ATTACH_SECONDS)
         start = time.perf_counter()

@@ -1,7 +1,7 @@
 """Both servers started fresh for a run: pacsbox's pacs service and Debian's Orthanc, on loopback.
 
 pacsbox runs as users run it (`pacsbox serve pacs`, embedded SQLite index, a
-fresh data folder); Orthanc with Debian's defaults made explicit in
+fresh data folder, one process per core); Orthanc with Debian's defaults made explicit in
 `bench/orthanc.json`, plus its DICOMweb plugin. Both start from
 tests/support, the same code the integration tests use.
 """

@@ -4,7 +4,7 @@
 
 Both servers start fresh (as in `python -m bench`) and each stores the same
 series of 512 x 512 CT slices in one STOW-RS request while strace follows
-every thread. Printed per slice: the calls that make a store durable
+every thread of every process. Printed per slice: the calls that make a store durable
 (fsync, fdatasync, sync_file_range, rename), the writes, and the futex calls
 (threads waiting for and waking each other: in pacsbox, mostly the GIL
 changing hands). pacsbox's threads are also shown by role, told apart by
@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 from bench.data import ct_series
 from bench.http import Target, stow, stow_body
 from bench.servers import running_servers
@@ -41,9 +43,10 @@ Calls = dict[str, collections.Counter[str]]
 
 
 def _traced(target: Target, body: Path, log: Path) -> Calls:
-    """The system calls of every thread of `target` while it stores `body`, by thread."""
-    tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", str(log), "-p", str(target.pid)],
-                              stderr=subprocess.DEVNULL)
+    """The system calls of every thread of `target`'s processes while it stores `body`, by thread."""
+    processes = [target.pid, *(child.pid for child in psutil.Process(target.pid).children(recursive=True))]
+    attach = [argument for pid in processes for argument in ("-p", str(pid))]
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", str(log), *attach], stderr=subprocess.DEVNULL)
     try:
         time.sleep(ATTACH_SECONDS)
         stow(target, body)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import importlib
 import ipaddress
+import os
 import sys
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
@@ -22,6 +23,9 @@ SERVICES = {
     "viewer": ("pacsbox.viewer.app", 8000),
 }
 """Service name -> (module with `create_app(settings)`, default port)."""
+
+AUTO_PACS_PROCESSES = 4
+"""Most processes `PACSBOX_PACS_PROCESSES=0` starts: beyond, the disk and the index writer are the limit."""
 
 DATABASE_SERVICES = ("pacs", "auth")
 """The services that keep a database (`pacsbox db`); the viewer keeps none."""
@@ -52,9 +56,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    processes = settings.http.pacs_processes
-    if args.service == "pacs" and processes < 1:
-        print(f"pacsbox: PACSBOX_PACS_PROCESSES must be 1 or more, not {processes}", file=sys.stderr)
+    processes = settings.http.pacs_processes or min(len(os.sched_getaffinity(0)), AUTO_PACS_PROCESSES)
+    if args.service == "pacs" and processes < 0:
+        print(f"pacsbox: PACSBOX_PACS_PROCESSES must be 0 (one per core) or more, not {processes}", file=sys.stderr)
         return 2
     port = args.port or _default_port(args.service, settings)
     try:

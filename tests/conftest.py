@@ -37,7 +37,8 @@ def database_env(postgres: TemporaryPostgres | None) -> dict[str, str]:
 
 
 def start_pacs(folder: Path, postgres: TemporaryPostgres | None, **env: str) -> ServiceProcess:
-    return ServiceProcess("pacs", folder, {**database_env(postgres), **env}).start()
+    """A pacs service in one process (a worker would add a second of start-up), unless `env` says otherwise."""
+    return ServiceProcess("pacs", folder, {**database_env(postgres), "PACSBOX_PACS_PROCESSES": "1", **env}).start()
 
 
 @pytest.fixture(scope="session")

@@ -86,9 +86,9 @@ class HttpSettings:
     """Internal base URL of the viewer service."""
     private_network: bool = setting("PRIVATE_NETWORK", False)
     """The services' HTTP ports are reachable by nginx alone (a container network): they may bind beyond loopback."""
-    pacs_processes: int = setting("PACS_PROCESSES", 1)
-    """Processes of the pacs service sharing its HTTP port: one keeps about one core busy (the GIL), more let
-    concurrent uploads and downloads use more cores. Each holds its own caches; the first alone runs DICOM."""
+    pacs_processes: int = setting("PACS_PROCESSES", 0)
+    """Processes of the pacs service sharing its HTTP port; 0: one per core it may run on, at most 4. One keeps
+    about one core busy (the GIL); more let concurrent clients use more cores, each holding its own caches."""
     max_body_size: int = setting("MAX_BODY_SIZE", 2000 * 1024 * 1024)
     """Largest request body accepted (bytes); nginx and the services refuse more with 413."""
     http_port: int = setting("HTTP_PORT", 80)

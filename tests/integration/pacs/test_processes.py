@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -119,11 +120,21 @@ def test_workers_end_when_the_primary_is_killed(pacs_processes: ServiceProcess) 
         httpx.get(f"{pacs_processes.url}/healthz", timeout=2)
 
 
-def test_a_process_count_below_one_is_refused(tmp_path: Path) -> None:
+def test_a_negative_process_count_is_refused(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pacsbox.cli", "serve", "pacs", "--port", "0"],
-        env={**ServiceProcess("pacs", tmp_path).env, "PACSBOX_PACS_PROCESSES": "0"},
+        env={**ServiceProcess("pacs", tmp_path).env, "PACSBOX_PACS_PROCESSES": "-1"},
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
-    assert "PACSBOX_PACS_PROCESSES must be 1 or more, not 0" in result.stderr
+    assert "PACSBOX_PACS_PROCESSES must be 0 (one per core) or more, not -1" in result.stderr
+
+
+def test_by_default_the_service_runs_one_process_per_core(tmp_path: Path) -> None:
+    server = ServiceProcess("pacs", tmp_path / "pacs", {"PACSBOX_PACS_PROCESSES": "0"}).start()
+    try:
+        expected = min(len(os.sched_getaffinity(0)), 4)
+        assert _until(lambda: len(_workers(server)) == expected - 1)
+        assert _until(lambda: server.log().count("Application startup complete") == expected)
+    finally:
+        server.stop()
