@@ -117,11 +117,13 @@ class StorageSettings:
     overwrite_instances: bool = setting("OVERWRITE_INSTANCES", True)
     """A SOP Instance UID received again replaces the stored one (else it is kept, `AlreadyStored`)."""
     max_concurrent_renders: int = setting("MAX_CONCURRENT_RENDERS", 2)
-    """Rendered images decoded at once; more wait, so decoding cannot starve the server."""
+    """Rendered images decoded at once by each pacs process; more wait, so decoding cannot starve the server."""
     header_cache_entries: int = setting("HEADER_CACHE_ENTRIES", 500)
-    """Parsed file headers kept in memory (about 20-100 kB each), so frames and renderings skip re-parsing; 0: none."""
+    """Parsed file headers each pacs process keeps (about 20-100 kB each), so frames and renderings skip re-parsing;
+    0: none."""
     decoded_frame_cache_size: int = setting("DECODED_FRAME_CACHE_SIZE", 64 * 1024**2)
-    """Bytes of decoded compressed frames kept, so rendering a frame again skips its decoding; 0: none."""
+    """Bytes of decoded compressed frames each pacs process keeps, so rendering a frame again skips its decoding;
+    0: none."""
     stable_age: int = setting("STABLE_AGE", 60)
     """Seconds without a new instance after which a series, its study and patient are stable (Orthanc's
     StableAge): `StableSeries`, `StableStudy`, `StablePatient` in `/changes`, `IsStable` in the REST API."""

@@ -77,7 +77,7 @@ def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litest
                 stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
             try:
                 if workers is not None:
-                    await workers.start()
+                    await workers.start(on_failure=jobs.fail_jobs_of)
                 if isinstance(role, Worker):
                     os.write(role.ready_fd, b"1")
                     os.close(role.ready_fd)

@@ -15,13 +15,15 @@ its row (`jobs.runner`), SQLite writers queue on a file lock (`core.db`), and
 the Prometheus metrics of all processes are added up from one folder. Caches
 (file headers, decoded frames) are per process.
 
-A worker that dies is started again; workers end with the primary, which
-stops them (SIGTERM, their requests finish) before it closes.
+A worker that dies is started again, and its unfinished jobs are failed;
+workers end with the primary, which stops them (SIGTERM, their requests
+finish) before it closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import select
@@ -33,7 +35,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 __all__ = ["WorkerProcesses"]
 
@@ -67,9 +71,15 @@ class WorkerProcesses:
         self._processes: list[subprocess.Popen[bytes]] = []
         self._guard = threading.Lock()
         self._stopping = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_failure: Callable[[int], Coroutine[Any, Any, None]] | None = None
 
-    async def start(self) -> None:
-        """Start every worker and wait until each serves; a worker failing to start fails the primary's start."""
+    async def start(self, on_failure: Callable[[int], Coroutine[Any, Any, None]]) -> None:
+        """Start every worker and wait until each serves; a worker failing to start fails the primary's start.
+
+        `on_failure(pid)` runs on this event loop after a worker failed (before another replaces it).
+        """
+        self._loop, self._on_failure = asyncio.get_running_loop(), on_failure
         started = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.count)))
         for process in started:
             threading.Thread(target=self._watch, args=(process,), name="pacs-worker-watch", daemon=True).start()
@@ -111,6 +121,7 @@ class WorkerProcesses:
             if self._stopping.is_set() or code in _ASKED_TO_STOP:
                 return
             log.error("pacs worker process %d failed (exit code %d); starting another", process.pid, code)
+            self._report_failure(process.pid)
             time.sleep(_RESTART_PAUSE)
             if self._stopping.is_set():
                 return
@@ -119,6 +130,14 @@ class WorkerProcesses:
             except Exception as error:  # noqa: BLE001 - the others serve meanwhile
                 log.error("a pacs worker process could not be started again: %s", error)
                 return
+
+    def _report_failure(self, pid: int) -> None:
+        def logged(done: concurrent.futures.Future[None]) -> None:
+            if done.exception() is not None:
+                log.error("after pacs worker process %d failed: %s", pid, done.exception())
+
+        assert self._loop is not None and self._on_failure is not None
+        asyncio.run_coroutine_threadsafe(self._on_failure(pid), self._loop).add_done_callback(logged)
 
     async def stop(self) -> None:
         """Ask every worker to stop (their requests finish, their stores settle), kill those that do not."""

@@ -139,6 +139,7 @@ class Job(Table, tablename="jobs"):
     content = Text(default="{}", help_text="JSON: what the job does and what it did")
     error = Text(default="")
     cancel_requested = Boolean(default=False)
+    process = Integer(default=0, help_text="process ID of the pacs process running it")
     created = Timestamptz(default=TimestamptzNow())
     completed = Timestamptz(null=True, default=None)
 

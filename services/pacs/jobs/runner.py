@@ -12,6 +12,9 @@ A process that does not run the job only sets `cancel_requested` in the job's
 row. Each runner, while it has jobs running (and only then), reads that column
 for its own jobs about every half second and sets the events of those asked to
 stop. A cancelled job ends as Failure, "cancelled", whichever process got the request.
+Each row names the process running it: when a worker process dies, the
+primary fails its unfinished jobs (`fail_jobs_of`) instead of leaving them
+Running until the next start.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import datetime
 import json
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
@@ -138,10 +142,19 @@ class JobRunner:
         unfinished = Job.state.is_in(list(_UNFINISHED))
         await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: pacsbox stopped", completed=_now())
 
+    async def fail_jobs_of(self, process: int) -> None:
+        """The unfinished jobs of a pacs process that died failed."""
+        unfinished = Job.state.is_in(list(_UNFINISHED)) & (Job.process == process)
+        await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: its pacs process ended",
+                   completed=_now())
+
     async def submit(self, job_type: str, content: dict[str, Any], work: Work) -> str:
         """Record a job and start it; returns its ID."""
         public_id = str(uuid.uuid4())
-        job = Job(public_id=public_id, job_type=job_type, state=JobState.PENDING.value, content=json.dumps(content))
+        job = Job(
+            public_id=public_id, job_type=job_type, state=JobState.PENDING.value, content=json.dumps(content),
+            process=os.getpid(),
+        )
         await Job.insert(job)
         control = JobControl(public_id, asyncio.get_running_loop(), content=dict(content))
         task = asyncio.create_task(self._run(control, work), name=f"job {public_id}")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +16,12 @@ import httpx
 import psutil
 import pytest
 
+from pacsbox.core.db import close_engine, open_engine
+from pacsbox.core.settings import Settings
+from pacsbox.pacs.piccolo_app import SCHEMA
+from pacsbox.pacs.tables import Job
 from tests.conftest import start_pacs
+from tests.support import aio
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.postgres import TemporaryPostgres
 from tests.support.servers import ServiceProcess
@@ -95,13 +101,36 @@ def test_metrics_count_the_requests_of_every_process(pacs_processes: ServiceProc
     assert float(counted.group(1)) == 30
 
 
-def test_a_worker_that_dies_is_replaced(pacs_processes: ServiceProcess) -> None:
+def _record_running_job(server: ServiceProcess, process: int) -> str:
+    """A job row as the pacs process `process` records one it runs (written beside the service); its ID."""
+
+    async def insert() -> str:
+        engine = SCHEMA.bind(Settings.load(server.env))
+        await open_engine(engine)
+        try:
+            public_id = str(uuid.uuid4())
+            await Job.insert(Job(public_id=public_id, job_type="Retrieve", state="Running", process=process))
+            return public_id
+        finally:
+            await close_engine(engine)
+
+    return aio.run(insert())
+
+
+def test_a_worker_that_dies_is_replaced_and_its_jobs_fail(pacs_processes: ServiceProcess) -> None:
+    assert pacs_processes.process is not None
     victim = _workers(pacs_processes)[0]
+    its_job = _record_running_job(pacs_processes, victim.pid)
+    other_job = _record_running_job(pacs_processes, pacs_processes.process.pid)
     victim.kill()
     assert _until(lambda: len(_workers(pacs_processes)) == PROCESSES - 1 and victim not in _workers(pacs_processes))
     for _ in range(10):
         assert httpx.get(f"{pacs_processes.url}/pacs/studies").status_code == 200
     assert "failed (exit code -9); starting another" in pacs_processes.log()
+    job = httpx.get(f"{pacs_processes.url}/jobs/{its_job}").json()
+    assert (job["State"], job["ErrorDescription"]) == ("Failure", "interrupted: its pacs process ended")
+    assert job["CompletionTime"]
+    assert httpx.get(f"{pacs_processes.url}/jobs/{other_job}").json()["State"] == "Running"
 
 
 def test_stopping_the_service_stops_every_process(pacs_processes: ServiceProcess) -> None:
