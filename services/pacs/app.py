@@ -1,10 +1,11 @@
 """`create_app(settings, role)`: the pacs service as a Litestar app.
 
 The primary's lifespan opens the index database (creating or upgrading its
-schema), makes storage and index consistent (`InstanceStore.reconcile`), starts
-the DICOM listener, then its worker processes if any (`processes`); a worker's
-opens the database and tells the primary it serves. The routes are the Orthanc-compatible REST API at `/`,
-DICOMweb at `/pacs/`, WADO-URI at `/wado` and the explorer at `/app/`.
+schema), makes storage and index consistent (`InstanceStore.reconcile`),
+starts the DICOM listener, then its worker processes if any (`processes`); a
+worker's opens the database and tells the primary it serves. The routes are
+the Orthanc-compatible REST API at `/`, DICOMweb at `/pacs/`, WADO-URI at
+`/wado` and the explorer at `/app/`.
 """
 
 from __future__ import annotations

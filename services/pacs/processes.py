@@ -1,9 +1,9 @@
 """The pacs service as several processes on one HTTP port (`PACSBOX_PACS_PROCESSES`).
 
 One CPython process keeps about one core busy: its threads take turns at the
-GIL. Above 1, `pacsbox serve pacs` binds the HTTP socket itself and the first
-process (the primary) starts the others (workers) once its own start-up is
-done; every process accepts connections on the shared socket, and the kernel
+GIL. With more than one (the default, 0, is one per core), the first process
+of `pacsbox serve pacs` (the primary) starts the others (workers) on its HTTP
+socket once its own start-up is done; every process accepts connections on the shared socket, and the kernel
 gives each new connection to a process waiting in accept.
 
 Only the primary upgrades the schema, runs the start-up check (which removes
