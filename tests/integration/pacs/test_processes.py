@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -167,3 +168,16 @@ def test_by_default_the_service_runs_one_process_per_core(tmp_path: Path) -> Non
         assert _until(lambda: server.log().count("Application startup complete") == expected)
     finally:
         server.stop()
+
+
+def test_a_port_already_taken_is_refused_with_a_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "pacsbox.cli", "serve", "pacs", "--port", str(port)],
+            env=ServiceProcess("pacs", tmp_path).env, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port} for pacs: Address already in use" in result.stderr
