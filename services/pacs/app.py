@@ -22,6 +22,7 @@ from litestar.di import Provide
 
 from pacsbox.core.app import make_app
 from pacsbox.core.db import close_engine, open_engine
+from pacsbox.core.malloc import keep_freed_buffers
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.dicomweb import DICOMWEB_ROUTES
 from pacsbox.pacs.dimse import DicomListener
@@ -66,6 +67,7 @@ def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litest
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=_WORKER_THREADS, thread_name_prefix="pacs-worker")
         )
+        keep_freed_buffers()
         workers = role.workers if isinstance(role, Primary) else None
         stability: asyncio.Task[None] | None = None
         await open_engine(engine)
