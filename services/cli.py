@@ -70,7 +70,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.service == "pacs" and processes > 1:
         from pacsbox.pacs.processes import WorkerProcesses
 
-        workers = WorkerProcesses(processes - 1, sock)  # before the app's modules load: it names the metrics folder
+        # before the app's modules load: it names the metrics folder
+        workers = WorkerProcesses(processes - 1, sock, settings.paths.data_dir / "metrics")
     module = importlib.import_module(SERVICES[args.service][0])
     app = module.create_app(settings) if workers is None else module.create_app(settings, module.Primary(workers))
     serve(app, sock)

@@ -12,7 +12,8 @@ opens the DICOM listener and announces stable resources. Every process serves
 every route. What they share goes through the data folder and the database:
 instance claims are file locks (`store.claims`), a job is cancelled through
 its row (`jobs.runner`), SQLite writers queue on a file lock (`core.db`), and
-the Prometheus metrics of all processes are added up from one folder. Caches
+the Prometheus metrics of all processes are added up from one folder
+(`metrics/` in the data folder, emptied at each start). Caches
 (file headers, decoded frames) are per process.
 
 A worker that dies is started again, and its unfinished jobs are failed;
@@ -32,7 +33,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -63,11 +63,13 @@ class WorkerProcesses:
     and in every worker.
     """
 
-    def __init__(self, count: int, http_socket: socket.socket) -> None:
+    def __init__(self, count: int, http_socket: socket.socket, metrics: Path) -> None:
         self.count = count
         self._socket = http_socket
-        self._metrics = Path(tempfile.mkdtemp(prefix="pacsbox-metrics-"))
-        os.environ[_METRICS_VARIABLE] = str(self._metrics)
+        self._metrics = metrics
+        shutil.rmtree(metrics, ignore_errors=True)  # a previous run's, left by a kill: its counts are not this run's
+        metrics.mkdir(mode=0o700, parents=True)
+        os.environ[_METRICS_VARIABLE] = str(metrics)
         self._processes: list[subprocess.Popen[bytes]] = []
         self._guard = threading.Lock()
         self._stopping = threading.Event()

@@ -72,6 +72,12 @@ def _stow(url: str, series: list[bytes]) -> int:
     return max(codes)
 
 
+def _studies_searches_counted(server: ServiceProcess) -> float:
+    metrics = httpx.get(f"{server.url}/metrics").text
+    counted = re.search(r'litestar_requests_total\{[^}]*path="/pacs/studies"[^}]*status_code="200"\} (\S+)', metrics)
+    return float(counted.group(1)) if counted else 0.0
+
+
 def _busy(processes: list[psutil.Process]) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in processes)
 
@@ -96,10 +102,8 @@ def test_metrics_count_the_requests_of_every_process(pacs_processes: ServiceProc
     for _ in range(30):
         with httpx.Client(base_url=pacs_processes.url) as client:  # a new connection each: any process answers
             assert client.get("/pacs/studies").status_code == 200
-    metrics = httpx.get(f"{pacs_processes.url}/metrics").text
-    counted = re.search(r'litestar_requests_total\{[^}]*path="/pacs/studies"[^}]*status_code="200"\} (\S+)', metrics)
-    assert counted is not None, metrics
-    assert float(counted.group(1)) == 30
+    assert _studies_searches_counted(pacs_processes) == 30
+    assert list((pacs_processes.data_dir / "metrics").glob("counter_*.db"))  # kept in the data folder
 
 
 def _record_running_job(server: ServiceProcess, process: int) -> str:
@@ -142,12 +146,21 @@ def test_stopping_the_service_stops_every_process(pacs_processes: ServiceProcess
     assert "starting another" not in pacs_processes.log()
 
 
-def test_workers_end_when_the_primary_is_killed(pacs_processes: ServiceProcess) -> None:
+def test_workers_end_when_the_primary_is_killed_and_the_next_start_counts_afresh(
+    pacs_processes: ServiceProcess,
+) -> None:
+    for _ in range(5):
+        httpx.get(f"{pacs_processes.url}/pacs/studies")
+    assert _studies_searches_counted(pacs_processes) == 5
     workers = _workers(pacs_processes)
     pacs_processes.kill()
     assert _until(lambda: not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE])
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{pacs_processes.url}/healthz", timeout=2)
+    pacs_processes.start()
+    assert _until(lambda: pacs_processes.log().count("Application startup complete") == 2 * PROCESSES)
+    httpx.get(f"{pacs_processes.url}/pacs/studies")
+    assert _studies_searches_counted(pacs_processes) == 1  # the killed run's counts are gone with it
 
 
 def test_a_negative_process_count_is_refused(tmp_path: Path) -> None:
