@@ -56,8 +56,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    processes = settings.http.pacs_processes or min(len(os.sched_getaffinity(0)), AUTO_PACS_PROCESSES)
-    if args.service == "pacs" and processes < 0:
+    processes = 1
+    if args.service == "pacs":
+        processes = settings.http.pacs_processes or min(len(os.sched_getaffinity(0)), AUTO_PACS_PROCESSES)
+    if processes < 0:
         print(f"pacsbox: PACSBOX_PACS_PROCESSES must be 0 (one per core) or more, not {processes}", file=sys.stderr)
         return 2
     port = args.port or _default_port(args.service, settings)
@@ -67,7 +69,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"pacsbox: cannot listen on {args.host}:{port} for {args.service}: {error.strerror}", file=sys.stderr)
         return 1
     workers = None
-    if args.service == "pacs" and processes > 1:
+    if processes > 1:
         from pacsbox.pacs.processes import WorkerProcesses
 
         # before the app's modules load: it names the metrics folder

@@ -82,9 +82,44 @@ class WorkerProcesses:
         `on_failure(pid)` runs on this event loop after a worker failed (before another replaces it).
         """
         self._loop, self._on_failure = asyncio.get_running_loop(), on_failure
-        started = await asyncio.gather(*(asyncio.to_thread(self._spawn) for _ in range(self.count)))
-        for process in started:
-            threading.Thread(target=self._watch, args=(process,), name="pacs-worker-watch", daemon=True).start()
+        serving = []
+        for _ in range(self.count):
+            ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+            threading.Thread(target=self._keep_running, args=(ready,), name="pacs-worker-watch", daemon=True).start()
+            serving.append(asyncio.wrap_future(ready))
+        await asyncio.gather(*serving)
+
+    def _keep_running(self, ready: concurrent.futures.Future[None]) -> None:
+        """Start one worker, then watch it, starting it again when it fails; one ended by SIGTERM or SIGINT was
+        asked to stop.
+
+        The worker is started and waited for from this one thread, which lives as long as the worker is kept:
+        the kernel sends a worker its end-of-parent signal (`PR_SET_PDEATHSIG`) when the thread that started it
+        ends, not only the process.
+        """
+        try:
+            process = self._spawn()
+        except BaseException as error:
+            ready.set_exception(error)
+            return
+        ready.set_result(None)
+        while True:
+            code = process.wait()
+            _forget_live_metrics(process.pid)
+            with self._guard:
+                self._processes.remove(process)
+            if self._stopping.is_set() or code in _ASKED_TO_STOP:
+                return
+            log.error("pacs worker process %d failed (exit code %d); starting another", process.pid, code)
+            self._report_failure(process.pid)
+            time.sleep(_RESTART_PAUSE)
+            if self._stopping.is_set():
+                return
+            try:
+                process = self._spawn()
+            except Exception as error:  # noqa: BLE001 - the others serve meanwhile
+                log.error("a pacs worker process could not be started again: %s", error)
+                return
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         ready_read, ready_write = os.pipe()
@@ -112,26 +147,6 @@ class WorkerProcesses:
             raise WorkerFailed(f"a pacs worker process did not start (exit code {process.wait()})")
         log.info("pacs worker process %d serves", process.pid)
         return process
-
-    def _watch(self, process: subprocess.Popen[bytes]) -> None:
-        """Start a worker again when it fails; one ended by SIGTERM or SIGINT was asked to stop."""
-        while True:
-            code = process.wait()
-            _forget_live_metrics(process.pid)
-            with self._guard:
-                self._processes.remove(process)
-            if self._stopping.is_set() or code in _ASKED_TO_STOP:
-                return
-            log.error("pacs worker process %d failed (exit code %d); starting another", process.pid, code)
-            self._report_failure(process.pid)
-            time.sleep(_RESTART_PAUSE)
-            if self._stopping.is_set():
-                return
-            try:
-                process = self._spawn()
-            except Exception as error:  # noqa: BLE001 - the others serve meanwhile
-                log.error("a pacs worker process could not be started again: %s", error)
-                return
 
     def _report_failure(self, pid: int) -> None:
         def logged(done: concurrent.futures.Future[None]) -> None:

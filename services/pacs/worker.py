@@ -23,7 +23,11 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _end_with(primary: int) -> None:
-    """SIGTERM this process when the primary dies, even by SIGKILL (it cannot stop its workers then)."""
+    """SIGTERM this process when the primary dies, even by SIGKILL (it cannot stop its workers then).
+
+    The kernel sends it when the thread that started this process ends: the primary's thread watching this
+    worker, which lives as long as the primary keeps it.
+    """
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != primary:  # the primary died before the request took effect
         sys.exit(1)

@@ -122,7 +122,14 @@ async def list_jobs() -> list[dict[str, Any]]:
 Work = Callable[[JobControl], Awaitable[dict[str, Any]]]
 
 
-_UNFINISHED = (JobState.PENDING.value, JobState.RUNNING.value)
+_UNFINISHED = [JobState.PENDING.value, JobState.RUNNING.value]
+
+
+async def _fail_unfinished(error: str, among: Any = None) -> None:
+    """The Pending or Running jobs (of the rows `among` selects, when given) failed, with `error`."""
+    unfinished = Job.state.is_in(_UNFINISHED)
+    await _set(unfinished if among is None else unfinished & among, state=JobState.FAILURE.value, error=error,
+               completed=_now())
 
 
 class JobRunner:
@@ -139,14 +146,11 @@ class JobRunner:
 
     async def recover(self) -> None:
         """At start: jobs left Pending or Running by a previous process failed."""
-        unfinished = Job.state.is_in(list(_UNFINISHED))
-        await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: pacsbox stopped", completed=_now())
+        await _fail_unfinished("interrupted: pacsbox stopped")
 
     async def fail_jobs_of(self, process: int) -> None:
         """The unfinished jobs of a pacs process that died failed."""
-        unfinished = Job.state.is_in(list(_UNFINISHED)) & (Job.process == process)
-        await _set(unfinished, state=JobState.FAILURE.value, error="interrupted: its pacs process ended",
-                   completed=_now())
+        await _fail_unfinished("interrupted: its pacs process ended", among=Job.process == process)
 
     async def submit(self, job_type: str, content: dict[str, Any], work: Work) -> str:
         """Record a job and start it; returns its ID."""
@@ -226,7 +230,7 @@ class JobRunner:
             running[1].cancel.set()
         elif row["state"] not in _UNFINISHED:
             raise Conflict(f"job {public_id} already ended ({row['state']})")
-        await _set(_job(public_id) & Job.state.is_in(list(_UNFINISHED)), cancel_requested=True)
+        await _set(_job(public_id) & Job.state.is_in(_UNFINISHED), cancel_requested=True)
 
     async def stop(self) -> None:
         """At shutdown: cancel every job and wait for it to record its end."""

@@ -146,13 +146,14 @@ def test_stopping_the_service_stops_every_process(pacs_processes: ServiceProcess
     assert "starting another" not in pacs_processes.log()
 
 
-def test_workers_end_when_the_primary_is_killed_and_the_next_start_counts_afresh(
+def test_workers_end_when_the_primary_is_killed_and_the_next_start_counts_and_recovers_afresh(
     pacs_processes: ServiceProcess,
 ) -> None:
     for _ in range(5):
         httpx.get(f"{pacs_processes.url}/pacs/studies")
     assert _studies_searches_counted(pacs_processes) == 5
     workers = _workers(pacs_processes)
+    running = _record_running_job(pacs_processes, workers[0].pid)
     pacs_processes.kill()
     assert _until(lambda: not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE])
     with pytest.raises(httpx.TransportError):
@@ -161,6 +162,8 @@ def test_workers_end_when_the_primary_is_killed_and_the_next_start_counts_afresh
     assert _until(lambda: pacs_processes.log().count("Application startup complete") == 2 * PROCESSES)
     httpx.get(f"{pacs_processes.url}/pacs/studies")
     assert _studies_searches_counted(pacs_processes) == 1  # the killed run's counts are gone with it
+    job = httpx.get(f"{pacs_processes.url}/jobs/{running}").json()
+    assert (job["State"], job["ErrorDescription"]) == ("Failure", "interrupted: pacsbox stopped")
 
 
 def test_a_negative_process_count_is_refused(tmp_path: Path) -> None:
