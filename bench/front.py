@@ -29,12 +29,12 @@ from pathlib import Path
 
 import psutil
 
-from bench.data import BenchData
+from bench.data import BenchData, SeriesFiles
 from bench.http import Target, stow_body
 from bench.ingest import stow_rate
 from bench.profile import NO_PROFILE, Profiler
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
-from bench.rows import Figure, Row, in_turns, number
+from bench.rows import Figure, Row, figure, in_turns, number
 from bench.servers import ORTHANC_CONFIG
 from bench.sizes import Sizes
 from tests.support.orthanc import OrthancProcess
@@ -151,30 +151,46 @@ def _orthanc_front(folder: Path, stack_config: str, ca: Path) -> Iterator[tuple[
         orthanc.stop()
 
 
+def stow_in_turns(names: list[str], turns: int, measure: Callable[[str], Figure]) -> dict[str, Figure]:
+    """Instances/s of each server over `turns` uploads, the order reversed every other turn; median and p95."""
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(turns):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            rates[name].append(measure(name).median)
+    return {name: figure(values, better="higher") for name, values in rates.items()}
+
+
 def front_rows(
     data: BenchData, sizes: Sizes, folder: Path, direct: list[Row], profiler: Profiler = NO_PROFILE
 ) -> list[Row]:
     """STOW-RS, series metadata, whole series and rendered JPEG through the front, pacsbox's and Orthanc's."""
     folder.mkdir(parents=True, exist_ok=True)
+    stow_sets: list[tuple[SeriesFiles, Path]] = []
+    """Each round's CT series and its request body, stored once on each server in turn; the first is the series
+    the other rows read."""
+    stowed: dict[str, Iterator[tuple[SeriesFiles, Path]]] = {}
 
-    def stow_one(target: Target) -> Figure:
-        return Figure(stow_rate(target, data.stow, stow_body(list(data.stow.files), folder / "stow.body")))
+    def stow_next(target: Target) -> Figure:
+        files, body = next(stowed.setdefault(target.name, iter(stow_sets)))
+        return Figure(stow_rate(target, files, body))
 
     measures: dict[str, Callable[[Target], Figure]] = {
-        "stow": stow_one,
+        "stow": stow_next,
         "metadata": lambda t: series_metadata(t, data, sizes),
         "retrieval": lambda t: series_retrieval(t, data, sizes),
         "rendered": lambda t: rendered_slice(t, data, sizes),
     }
     front = [Row(row.name + SUFFIX, row.unit, row.better, row.goal, key=row.key,
                  ceiling="tls_mb" if row.key == "retrieval" else "",
-                 note="; ".join(f"{name} direct: {number(figure.median)} {row.unit}"
-                                for name, figure in (("pacsbox", row.pacsbox), ("Orthanc", row.orthanc)) if figure))
+                 note="; ".join(f"{name} direct: {number(result.median)} {row.unit}"
+                                for name, result in (("pacsbox", row.pacsbox), ("Orthanc", row.orthanc)) if result))
              for row in direct if row.key in measures]
     if not stack_available():
         for row in front:
             row.note = "skipped: this build has no `pacsbox up` (the native stack); " + row.note
         return front
+    stow_sets[:] = [(sets.stow, stow_body(list(sets.stow.files), folder / f"stow-{turn}.body"))
+                    for turn, sets in enumerate(data.runs)]
     written: dict[str, dict[str, list[float]]] = {row.key: {} for row in front}
     """By row and server: what nginx wrote during each measurement, in MB."""
     with _stack(folder / "stack") as (target, nginx, config):
@@ -190,8 +206,8 @@ def front_rows(
                     written[row.key].setdefault(name, []).append(_written_megabytes(processes) - before)
                     return result
 
-                if row.key == "stow":  # stores the series the other rows read: once on each server
-                    results = {name: measured(name) for name in servers}
+                if row.key == "stow":  # a fresh series each turn: re-sending one would measure a re-upload
+                    results = stow_in_turns(list(servers), len(stow_sets), measured)
                 else:
                     results = in_turns(list(servers), measured, row.better)
                 for name, result in results.items():
