@@ -57,8 +57,12 @@ def _identity(request: Request) -> Identity:
     return Identity.from_headers(request.headers)
 
 
-def editor_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Guard of routes that change what is stored: the caller's token must allow edits (canEditResource)."""
+async def editor_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of routes that change what is stored: the caller's token must allow edits (canEditResource).
+
+    A coroutine: Litestar runs a guard that is a plain function in a worker thread, a hand-off to another
+    thread and back on every request it guards (every REST upload).
+    """
     if not Identity.from_headers(connection.headers).can_edit:
         raise Forbidden(f"{connection.scope.get('method', '')} {connection.url.path}: this token may only read")
 
