@@ -12,8 +12,9 @@ final `rename` is atomic; leftovers there are removed at start-up.
 
 An incoming instance of up to `IN_MEMORY_MAX` bytes arrives in memory
 (`IncomingPart`) and is written in one go by a worker thread (`PendingFile`),
-with `O_DIRECT` from 64 kB (`DirectWrites`), then parsed and hashed from the
-same bytes; a larger one streams into a `DurableFile` as it arrives.
+with `O_DIRECT` from 64 kB (`DirectWrites`), and hashed and parsed from the
+same bytes (while the disk writes them, when it is the only one being
+written); a larger one streams into a `DurableFile` as it arrives.
 
 The 128-byte preamble of a Part 10 file is zeroed on the way in (the
 conformance statement documents it), so pacsbox never stores or serves a
@@ -25,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import functools
 import hashlib
 import itertools
 import mmap
@@ -32,6 +34,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -155,6 +158,12 @@ class DirectWrites:
     not in the page cache until first read, and a large ingest does not evict
     what viewers read. Where the file system refuses `O_DIRECT` (at the open or
     the first write), every write is buffered from then on.
+
+    A direct write waits for the disk (0.47 ms for a CT slice here). When no
+    other direct write of the process is under way (one upload at a time: a
+    REST client, a C-STORE association), it runs in a thread of its own while
+    the caller parses and hashes the same bytes; when several are, their
+    threads already keep the disk and the cores busy, and each writes in place.
     """
 
     MIN_SIZE = 64 << 10
@@ -164,83 +173,173 @@ class DirectWrites:
     def __init__(self) -> None:
         self.available = hasattr(os, "O_DIRECT")
         self._buffers = threading.local()
+        self._guard = threading.Lock()
+        self._under_way = 0
+        self._writer: ThreadPoolExecutor | None = None
 
-    def _buffer(self) -> int:
-        """The address of this thread's aligned buffer of `IN_MEMORY_MAX` bytes (mmap: page-aligned)."""
-        address = getattr(self._buffers, "address", None)
-        if address is None:
-            self._buffers.mapping = mmap.mmap(-1, IN_MEMORY_MAX)
-            address = self._buffers.address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffers.mapping))
-        return cast(int, address)
+    def _buffer(self) -> tuple[mmap.mmap, int]:
+        """This thread's aligned buffer of `IN_MEMORY_MAX` bytes (mmap: page-aligned) and its address."""
+        mapping = getattr(self._buffers, "mapping", None)
+        if mapping is None:
+            mapping = self._buffers.mapping = mmap.mmap(-1, IN_MEMORY_MAX)
+            self._buffers.address = ctypes.addressof(ctypes.c_char.from_buffer(mapping))
+        return mapping, cast(int, self._buffers.address)
 
-    def open(self, path: Path, data: bytes) -> tuple[int, memoryview] | None:
-        """A new file at `path` with `data`'s whole blocks written directly: (its descriptor, the bytes left to
-        write), or None when `data` is too small or the file system refuses direct writes (nothing created)."""
+    def start(self, path: Path, data: bytes) -> DirectWrite | None:
+        """A new file at `path` whose whole blocks of `data` are being written directly (`DirectWrite.wait` for
+        them), or None when `data` is too small or the file system refuses `O_DIRECT` (nothing created).
+
+        The blocks are copied into the calling thread's buffer, which the write reads until it is waited for.
+        """
         if not self.available or not self.MIN_SIZE <= len(data) <= IN_MEMORY_MAX:
             return None
-        head = len(data) // self._BLOCK * self._BLOCK
-        fd = None
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_DIRECT, 0o666)
-            ctypes.memmove(self._buffer(), data, head)  # a ctypes call: the copy runs without the GIL
-            with memoryview(self._buffers.mapping) as buffer:
-                written = os.write(fd, buffer[:head])  # short only on a full disk: the rest goes buffered
-            fcntl.fcntl(fd, fcntl.F_SETFL, 0)  # of the flags F_SETFL can change, only O_DIRECT was set
-        except BaseException as error:
-            if fd is not None:
-                os.close(fd)
-            path.unlink(missing_ok=True)  # Linux checks O_DIRECT only after creating the file
-            if not isinstance(error, OSError) or error.errno != errno.EINVAL:
+        except OSError as error:
+            if error.errno != errno.EINVAL:
                 raise
+            path.unlink(missing_ok=True)  # Linux checks O_DIRECT only after creating the file
             self.available = False
             return None
-        return fd, memoryview(data)[written:]
+        try:
+            mapping, address = self._buffer()
+            head = len(data) // self._BLOCK * self._BLOCK
+            ctypes.memmove(address, data, head)  # a ctypes call: the copy runs without the GIL
+            write = functools.partial(_write_blocks, fd, mapping, head)
+            outcome: Future[int] | None = None
+            with self._guard:
+                if self._under_way == 0:
+                    self._writer = self._writer or ThreadPoolExecutor(1, thread_name_prefix="pacs-direct-write")
+                    outcome = self._writer.submit(write)
+                self._under_way += 1
+        except BaseException:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        return DirectWrite(fd, outcome or _done(write), self)
+
+    def ended(self, *, refused: bool) -> None:
+        """A direct write has been waited for; `refused`: the file system refused it (buffered from now on)."""
+        with self._guard:
+            self._under_way -= 1
+        if refused:
+            self.available = False
+
+
+def _write_blocks(fd: int, mapping: mmap.mmap, size: int) -> int:
+    """Write the first `size` bytes of `mapping` to `fd` (opened with `O_DIRECT`); how many were written (short
+    only on a full disk)."""
+    with memoryview(mapping) as buffer:
+        return os.write(fd, buffer[:size])
+
+
+def _done(call: Callable[[], int]) -> Future[int]:
+    """`call` run here, its result or error held as a finished future."""
+    outcome: Future[int] = Future()
+    try:
+        outcome.set_result(call())
+    except BaseException as error:  # handed to whoever waits, as a writer thread's would be
+        outcome.set_exception(error)
+    return outcome
+
+
+class DirectWrite:
+    """The direct write of a new file's whole blocks, under way or done."""
+
+    def __init__(self, fd: int, outcome: Future[int], writes: DirectWrites) -> None:
+        self.fd = fd
+        self._outcome = outcome
+        self._writes = writes
+
+    def wait(self) -> int:
+        """How many bytes the direct write put in the file: 0 when the file system refused it (every later
+        write is then buffered). `O_DIRECT` is cleared either way, for the rest to go through the page cache."""
+        try:
+            written = self._outcome.result()
+        except BaseException as error:
+            refused = isinstance(error, OSError) and error.errno == errno.EINVAL
+            self._writes.ended(refused=refused)
+            if not refused:
+                raise
+            written = 0
+        else:
+            self._writes.ended(refused=False)
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, 0)  # of the flags F_SETFL can change, only O_DIRECT was set
+        return written
 
 
 class PendingFile:
     """A temporary file written whole from memory, on its way to disk: `finish()` waits until it is there.
 
-    Written directly (`DirectWrites`), its whole blocks are on the disk when
-    the constructor returns; written through the page cache, the disk writes
-    while the caller parses and hashes the same bytes. Either way the fsync in
-    `finish()` only waits for the rest. Few system calls, too: each one a
-    worker thread makes lets the GIL go and waits to take it back.
+    Written directly (`DirectWrites`), its whole blocks are going to the disk
+    while the caller parses and hashes the same bytes, and `finish()` writes
+    the rest; written through the page cache, the disk writes meanwhile. Either
+    way the fsync in `finish()` only waits for what is left. Few system calls,
+    too: each one a worker thread makes lets the GIL go and waits to take it back.
     """
 
     def __init__(self, path: Path, data: bytes, direct: DirectWrites | None = None) -> None:
         self.path = path
         self.size = len(data)
-        self._fd: int | None = None
-        opened = None
-        try:
-            if direct is not None and (opened := direct.open(path, data)) is not None:
-                self._fd, view = opened  # the rest is the last partial block: fsync writes it
-            else:
-                self._fd, view = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view):]
-            if opened is None:
+        self._data = data
+        self._direct = direct.start(path, data) if direct is not None else None
+        self._fd: int | None = None if self._direct is not None else os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        if self._fd is not None:
+            try:
+                _write_from(self._fd, data, 0)
                 _start_writeback(self._fd)
-        except BaseException:
-            self.discard()
-            raise
+            except BaseException:
+                self.discard()
+                raise
 
     def finish(self) -> WrittenFile:
-        """The file flushed to disk (fsync) and closed."""
-        assert self._fd is not None
-        fd, self._fd = self._fd, None
+        """The file complete, flushed to disk (fsync) and closed."""
+        fd = self._take()
         try:
             os.fsync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            self.path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
         return WrittenFile(self.path, self.size)
 
     def discard(self) -> None:
-        """Close and remove the file (a refused instance)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        """Close and remove the file (a refused instance), once a direct write under way has ended."""
+        fd, self._fd = self._fd, None
+        if self._direct is not None:
+            direct, self._direct = self._direct, None
+            fd = direct.fd
+            try:
+                direct.wait()
+            except OSError:
+                pass  # the file goes anyway
+        if fd is not None:
+            os.close(fd)
         self.path.unlink(missing_ok=True)
+
+    def _take(self) -> int:
+        """The descriptor of the file with all its bytes written (a direct write waited for, the rest added)."""
+        if self._direct is not None:
+            direct, self._direct = self._direct, None
+            try:
+                _write_from(direct.fd, self._data, direct.wait())
+            except BaseException:
+                os.close(direct.fd)
+                self.path.unlink(missing_ok=True)
+                raise
+            return direct.fd
+        assert self._fd is not None, "PendingFile finished twice"
+        fd, self._fd = self._fd, None
+        return fd
+
+
+def _write_from(fd: int, data: bytes, offset: int) -> None:
+    """Write `data` from `offset` on at the file's current position (a short write is continued)."""
+    view = memoryview(data)[offset:]
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class DurableFile:
