@@ -34,7 +34,7 @@ from bench.http import Target, stow_body
 from bench.ingest import stow_rate
 from bench.profile import NO_PROFILE, Profiler
 from bench.retrieve import rendered_slice, series_metadata, series_retrieval
-from bench.rows import Figure, Row, figure, in_turns, number
+from bench.rows import TURNS, Figure, Row, in_turns, number
 from bench.servers import ORTHANC_CONFIG
 from bench.sizes import Sizes
 from tests.support.orthanc import OrthancProcess
@@ -151,15 +151,6 @@ def _orthanc_front(folder: Path, stack_config: str, ca: Path) -> Iterator[tuple[
         orthanc.stop()
 
 
-def stow_in_turns(names: list[str], turns: int, measure: Callable[[str], Figure]) -> dict[str, Figure]:
-    """Instances/s of each server over `turns` uploads, the order reversed every other turn; median and p95."""
-    rates: dict[str, list[float]] = {name: [] for name in names}
-    for turn in range(turns):
-        for name in names if turn % 2 == 0 else names[::-1]:
-            rates[name].append(measure(name).median)
-    return {name: figure(values, better="higher") for name, values in rates.items()}
-
-
 def front_rows(
     data: BenchData, sizes: Sizes, folder: Path, direct: list[Row], profiler: Profiler = NO_PROFILE
 ) -> list[Row]:
@@ -206,10 +197,9 @@ def front_rows(
                     written[row.key].setdefault(name, []).append(_written_megabytes(processes) - before)
                     return result
 
-                if row.key == "stow":  # a fresh series each turn: re-sending one would measure a re-upload
-                    results = stow_in_turns(list(servers), len(stow_sets), measured)
-                else:
-                    results = in_turns(list(servers), measured, row.better)
+                # STOW-RS stores a fresh series each turn: re-sending one would measure a re-upload
+                turns = len(stow_sets) if row.key == "stow" else TURNS
+                results = in_turns(list(servers), measured, row.better, turns)
                 for name, result in results.items():
                     setattr(row, name, result)
     for row in front:

@@ -33,17 +33,20 @@ TURNS = 3
 """How many times each server is measured on a row that reads what is stored, taking turns to go first."""
 
 
-def in_turns(names: list[str], measure: Callable[[str], Figure], better: str) -> dict[str, Figure]:
-    """`measure` of each server `TURNS` times, the order reversed every other turn, so a busy moment of the
-    machine falls on both; by server, the median of the turns' medians and the worst turn's p95."""
-    turns: dict[str, list[Figure]] = {name: [] for name in names}
-    for turn in range(TURNS):
+def in_turns(
+    names: list[str], measure: Callable[[str], Figure], better: str, turns: int = TURNS
+) -> dict[str, Figure]:
+    """`measure` of each server `turns` times, the order reversed every other turn, so a busy moment of the
+    machine falls on both; by server, the median of the turns' medians and the worst turn's p95 (a turn that
+    is one timed run is its own p95; one turn alone has none)."""
+    measured: dict[str, list[Figure]] = {name: [] for name in names}
+    for turn in range(turns):
         for name in names if turn % 2 == 0 else names[::-1]:
-            turns[name].append(measure(name))
+            measured[name].append(measure(name))
     combined = {}
-    for name, figures in turns.items():
-        p95s = [f.p95 for f in figures if f.p95 is not None]
-        worst = (min(p95s) if better == "higher" else max(p95s)) if p95s else None
+    for name, figures in measured.items():
+        bad = [f.median if f.p95 is None else f.p95 for f in figures]
+        worst = (min(bad) if better == "higher" else max(bad)) if len(figures) > 1 else None
         combined[name] = Figure(statistics.median(f.median for f in figures), worst)
     return combined
 

@@ -216,7 +216,7 @@ class DirectWrites:
             os.close(fd)
             path.unlink(missing_ok=True)
             raise
-        return DirectWrite(fd, outcome or _done(write), self)
+        return DirectWrite(fd, _done(write) if outcome is None else outcome, self)
 
     def ended(self, *, refused: bool) -> None:
         """A direct write has been waited for; `refused`: the file system refused it (buffered from now on)."""
@@ -283,9 +283,9 @@ class PendingFile:
         self.size = len(data)
         self._data = data
         self._direct = direct.start(path, data) if direct is not None else None
-        self._fd: int | None = None if self._direct is not None else os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        if self._fd is not None:
+        self._fd: int | None = None
+        if self._direct is None:  # written through the page cache
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
                 _write_from(self._fd, data, 0)
                 _start_writeback(self._fd)
