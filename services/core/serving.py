@@ -10,6 +10,11 @@ from litestar import Litestar
 __all__ = ["bind", "serve"]
 
 _BACKLOG = 2048
+IDLE_CONNECTION_SECONDS = 75
+"""How long a kept-alive connection may sit idle before the service closes it: longer than its clients keep one
+(nginx's upstream connections 60 s, httpx 5 s), so the client closes first. With uvicorn's 5 s a request sent
+on a connection the service was closing at that moment was reset: nginx retries only idempotent requests, so an
+upload could fail with 502, and a test client saw `Connection reset by peer`."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -29,5 +34,6 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(app: Litestar, sock: socket.socket) -> None:
     """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end."""
-    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG)
+    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG,
+                            timeout_keep_alive=IDLE_CONNECTION_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])
