@@ -7,6 +7,8 @@ import socket
 import uvicorn
 from litestar import Litestar
 
+from pacsbox.core.zero_copy import with_file_sending
+
 __all__ = ["bind", "serve"]
 
 _BACKLOG = 2048
@@ -33,7 +35,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(app: Litestar, sock: socket.socket) -> None:
-    """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end."""
-    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG,
+    """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end.
+
+    Responses may hand file-backed bodies to the socket (`core.zero_copy`)."""
+    config = uvicorn.Config(with_file_sending(app), log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG,
                             timeout_keep_alive=IDLE_CONNECTION_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])

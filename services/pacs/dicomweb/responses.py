@@ -1,13 +1,14 @@
 """Response bodies streamed from stored files: multipart/related (RFC 2387, PS3.18 8.7.1) or a single part.
 
 Nothing is assembled in memory but the small parts. The body is planned as a
-list of segments (literal bytes, spans of stored files of at most `CHUNK`
-bytes, parts computed on demand); file segments are read in a worker thread
-a batch ahead of the socket, each read straight into the bytes object that is
-sent, so a file is copied once on its way out. When every size is known (no
-part computed on demand) the response carries a Content-Length, which also
-spares the server the copy of chunked encoding. A small body already in
-memory (a frame or two) goes out in one piece, without the streaming machinery.
+list of segments (literal bytes, spans of stored files, parts computed on
+demand). When every size is known (no part computed on demand) the response
+carries a Content-Length, and where the server offers it (`core.zero_copy`)
+the whole body is handed to the socket: stored files go out with `sendfile`,
+never read into the process. Otherwise file segments of at most `CHUNK`
+bytes are read in a worker thread a batch ahead of the socket, each read
+straight into the bytes object that is sent. A small body already in memory
+(a frame or two) goes out in one piece, without the streaming machinery.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from litestar import Response
 from litestar.response import Stream
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
 
+from pacsbox.core.zero_copy import SEND_FILES
 from pacsbox.pacs.store.retrieve import FileSpan, Payload
 
 __all__ = ["CHUNK", "multipart_response", "single_response"]
@@ -138,6 +143,31 @@ async def _stream(segments: list[Segment]) -> AsyncIterator[bytes]:
             yield await batch()
 
 
+class _FileBody(Stream):
+    """A body of literal bytes and file spans: handed to the socket whole where the server offers `SEND_FILES`,
+    streamed in batches otherwise."""
+
+    def __init__(self, segments: list[bytes | FileSpan], *, media_type: str, headers: dict[str, str]) -> None:
+        super().__init__(_stream(segments), media_type=media_type, headers=headers)
+        self.segments = segments
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIResponse:
+        streamed = super().to_asgi_response(*args, **kwargs)
+        segments = self.segments
+
+        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+            send_files = (scope.get("extensions") or {}).get(SEND_FILES)
+            if send_files is None or streamed.is_head_response:
+                await streamed(scope, receive, send)
+                return
+            await streamed.start_response(send)
+            await send_files(segments)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await streamed.after_response()
+
+        return respond  # type: ignore[return-value]  # litestar only calls it
+
+
 async def _response(
     payloads: Sequence[Payload], boundary: str | None, media_type: str, headers: dict[str, str]
 ) -> Response | Stream:
@@ -146,9 +176,10 @@ async def _response(
     if len(literal) == len(segments) and sum(map(len, literal)) <= CHUNK:
         return Response(b"".join(literal), media_type=media_type, headers=headers)
     length = _length(segments)
-    if length is not None:
-        headers = {**headers, "Content-Length": str(length)}
-    return Stream(_stream(segments), media_type=media_type, headers=headers)
+    if length is None:
+        return Stream(_stream(segments), media_type=media_type, headers=headers)
+    headers = {**headers, "Content-Length": str(length)}
+    return _FileBody(segments, media_type=media_type, headers=headers)  # type: ignore[arg-type]  # sizes known: no callables
 
 
 async def multipart_response(payloads: Sequence[Payload], part_type: str) -> Response | Stream:
