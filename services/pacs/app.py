@@ -30,6 +30,7 @@ from pacsbox.pacs.explorer import EXPLORER_ROUTES
 from pacsbox.pacs.jobs import JobRunner
 from pacsbox.pacs.piccolo_app import SCHEMA
 from pacsbox.pacs.processes import WorkerProcesses
+from pacsbox.pacs.run_lock import join_run, start_run
 from pacsbox.pacs.rest import REST_ROUTES
 from pacsbox.pacs.store import InstanceStore
 from pacsbox.pacs.store.stability import watch_stability
@@ -70,6 +71,10 @@ def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litest
         keep_freed_buffers()
         workers = role.workers if isinstance(role, Primary) else None
         stability: asyncio.Task[None] | None = None
+        if isinstance(role, Primary):
+            run = await asyncio.to_thread(start_run, settings.paths.data_dir)
+        else:
+            run = join_run(settings.paths.data_dir)
         await open_engine(engine)
         try:
             if isinstance(role, Primary):
@@ -96,6 +101,7 @@ def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litest
                 await store.settle()
         finally:
             await close_engine(engine)
+            os.close(run)
 
     async def health() -> None:
         await Patient.raw("SELECT 1")

@@ -7,7 +7,8 @@ socket once its own start-up is done; every process accepts connections on the s
 gives each new connection to a process waiting in accept.
 
 Only the primary upgrades the schema, runs the start-up check (which removes
-temporary files, so no worker may be storing yet), fails interrupted jobs,
+temporary files, so no worker may be storing yet, nor one of an earlier run:
+`run_lock`), fails interrupted jobs,
 opens the DICOM listener and announces stable resources. Every process serves
 every route. What they share goes through the data folder and the database:
 instance claims are file locks (`store.claims`), a job is cancelled through
