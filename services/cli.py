@@ -75,6 +75,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # before the app's modules load: it names the metrics folder
         workers = WorkerProcesses(processes - 1, sock, settings.paths.data_dir / "metrics")
     module = importlib.import_module(SERVICES[args.service][0])
+    if workers is not None:
+        workers.fork_server()
     app = module.create_app(settings) if workers is None else module.create_app(settings, module.Primary(workers))
     serve(app, sock)
     return 0

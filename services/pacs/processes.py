@@ -17,6 +17,10 @@ the Prometheus metrics of all processes are added up from one folder
 (`metrics/` in the data folder, emptied at each start). Caches
 (file headers, decoded frames) are per process.
 
+Workers are forked by a copy of the primary made once the app's modules are
+imported (`fork_server`), so the memory of those modules is shared instead of
+loaded again by each worker.
+
 A worker that dies is started again, and its unfinished jobs are failed;
 workers end with the primary, which stops them (SIGTERM, their requests
 finish) before it closes.
@@ -32,13 +36,13 @@ import select
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
+
+from pacsbox.pacs.fork_server import ForkServer, ForkServerGone
 
 __all__ = ["WorkerProcesses"]
 
@@ -61,7 +65,8 @@ class WorkerProcesses:
 
     Created before the app's modules are imported: the metrics folder must be
     named in the environment before prometheus_client loads, in this process
-    and in every worker.
+    and in every worker. `fork_server` is called once they are imported, before
+    the primary starts any thread.
     """
 
     def __init__(self, count: int, http_socket: socket.socket, metrics: Path) -> None:
@@ -71,11 +76,18 @@ class WorkerProcesses:
         shutil.rmtree(metrics, ignore_errors=True)  # a previous run's, left by a kill: its counts are not this run's
         metrics.mkdir(mode=0o700, parents=True)
         os.environ[_METRICS_VARIABLE] = str(metrics)
-        self._processes: list[subprocess.Popen[bytes]] = []
+        self._fork_server: ForkServer | None = None
+        self._processes: list[int] = []
         self._guard = threading.Lock()
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_failure: Callable[[int], Coroutine[Any, Any, None]] | None = None
+
+    def fork_server(self) -> None:
+        """Fork the process the workers are forked from; the app's modules are imported, no thread is running."""
+        from pacsbox.pacs.worker import run
+
+        self._fork_server = ForkServer(run, self._socket)
 
     async def start(self, on_failure: Callable[[int], Coroutine[Any, Any, None]]) -> None:
         """Start every worker and wait until each serves; a worker failing to start fails the primary's start.
@@ -92,62 +104,66 @@ class WorkerProcesses:
 
     def _keep_running(self, ready: concurrent.futures.Future[None]) -> None:
         """Start one worker, then watch it, starting it again when it fails; one ended by SIGTERM or SIGINT was
-        asked to stop.
-
-        The worker is started and waited for from this one thread, which lives as long as the worker is kept:
-        the kernel sends a worker its end-of-parent signal (`PR_SET_PDEATHSIG`) when the thread that started it
-        ends, not only the process.
-        """
+        asked to stop."""
         try:
-            process = self._spawn()
+            pid = self._spawn()
         except BaseException as error:
             ready.set_exception(error)
             return
         ready.set_result(None)
         while True:
-            code = process.wait()
-            _forget_live_metrics(process.pid)
-            with self._guard:
-                self._processes.remove(process)
+            try:
+                code = self._wait(pid)
+            except ForkServerGone:
+                return
+            _forget_live_metrics(pid)
             if self._stopping.is_set() or code in _ASKED_TO_STOP:
                 return
-            log.error("pacs worker process %d failed (exit code %d); starting another", process.pid, code)
-            self._report_failure(process.pid)
+            log.error("pacs worker process %d failed (exit code %d); starting another", pid, code)
+            self._report_failure(pid)
             time.sleep(_RESTART_PAUSE)
             if self._stopping.is_set():
                 return
             try:
-                process = self._spawn()
+                pid = self._spawn()
             except Exception as error:  # noqa: BLE001 - the others serve meanwhile
                 log.error("a pacs worker process could not be started again: %s", error)
                 return
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        ready_read, ready_write = os.pipe()
-        fd = self._socket.fileno()
+    def _wait(self, pid: int) -> int:
+        assert self._fork_server is not None
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "pacsbox.pacs.worker", str(fd), str(ready_write), str(os.getpid())],
-                pass_fds=(fd, ready_write),
-                env={**os.environ, "PACSBOX_LOG_LEVEL": logging.getLevelName(logging.getLogger().level)},
-            )
+            return self._fork_server.wait(pid)
         finally:
-            os.close(ready_write)
-        with self._guard:
-            self._processes.append(process)
+            with self._guard:
+                self._processes.remove(pid)
+
+    def _spawn(self) -> int:
+        assert self._fork_server is not None, "fork_server() first"
+        ours, theirs = socket.socketpair()
         try:
-            readable, _, _ = select.select([ready_read], [], [], _READY_TIMEOUT)
-            ready_in_time = bool(readable) and os.read(ready_read, 1) == b"1"
+            pid = self._fork_server.start(theirs, logging.getLevelName(logging.getLogger().level))
+            with self._guard:
+                self._processes.append(pid)
+        finally:
+            theirs.close()
+        try:
+            readable, _, _ = select.select([ours], [], [], _READY_TIMEOUT)
+            ready_in_time = bool(readable) and ours.recv(1) == b"1"
         except BaseException:
-            process.kill()
+            self._kill(pid)
             raise
         finally:
-            os.close(ready_read)
+            ours.close()
         if not ready_in_time:
-            process.kill()
-            raise WorkerFailed(f"a pacs worker process did not start (exit code {process.wait()})")
-        log.info("pacs worker process %d serves", process.pid)
-        return process
+            raise WorkerFailed(f"a pacs worker process did not start (exit code {self._kill(pid)})")
+        log.info("pacs worker process %d serves", pid)
+        return pid
+
+    def _kill(self, pid: int) -> int:
+        """SIGKILL a worker not yet watched; its exit code."""
+        os.kill(pid, signal.SIGKILL)
+        return self._wait(pid)
 
     def _report_failure(self, pid: int) -> None:
         def logged(done: concurrent.futures.Future[None]) -> None:
@@ -157,14 +173,27 @@ class WorkerProcesses:
         assert self._loop is not None and self._on_failure is not None
         asyncio.run_coroutine_threadsafe(self._on_failure(pid), self._loop).add_done_callback(logged)
 
+    def _wait_or_kill(self, pid: int) -> None:
+        assert self._fork_server is not None
+        try:
+            self._fork_server.wait(pid, _STOP_TIMEOUT)
+        except TimeoutError:
+            log.error("pacs worker process %d did not stop in %.0f s; killed", pid, _STOP_TIMEOUT)
+            os.kill(pid, signal.SIGKILL)
+            self._fork_server.wait(pid)
+        except ForkServerGone:
+            pass
+
     async def stop(self) -> None:
         """Ask every worker to stop (their requests finish, their stores settle), kill those that do not."""
         self._stopping.set()
+        assert self._fork_server is not None
         with self._guard:
-            processes = list(self._processes)
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        await asyncio.gather(*(asyncio.to_thread(_wait_or_kill, process) for process in processes))
+            running = list(self._processes)
+            for pid in running:
+                if not self._fork_server.ended(pid):
+                    os.kill(pid, signal.SIGTERM)
+        await asyncio.gather(*(asyncio.to_thread(self._wait_or_kill, pid) for pid in running))
         shutil.rmtree(self._metrics, ignore_errors=True)
 
 
@@ -173,12 +202,3 @@ def _forget_live_metrics(pid: int) -> None:
     from prometheus_client import multiprocess  # loaded after `_METRICS_VARIABLE` is set, like every metric
 
     multiprocess.mark_process_dead(pid)
-
-
-def _wait_or_kill(process: subprocess.Popen[bytes]) -> None:
-    try:
-        process.wait(_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        log.error("pacs worker process %d did not stop in %.0f s; killed", process.pid, _STOP_TIMEOUT)
-        process.kill()
-        process.wait()

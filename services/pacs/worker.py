@@ -1,48 +1,40 @@
-"""`python -m pacsbox.pacs.worker SOCKET_FD READY_FD PRIMARY_PID`: one worker process of the pacs service.
+"""One worker process of the pacs service: `run`, forked by the primary's fork server (`fork_server`).
 
-Started by the primary (`processes.WorkerProcesses`) on its HTTP socket; writes
-one byte to READY_FD once it serves, and ends when the primary ends.
+A worker serves on the primary's HTTP socket (inherited), writes one byte to
+its readiness socket once it serves, and ends when the primary ends.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
-import socket
-import sys
-from collections.abc import Sequence
+import threading
 
 from pacsbox.core.logs import configure_logging
 from pacsbox.core.serving import serve
 from pacsbox.core.settings import Settings
+from pacsbox.pacs.app import Worker, create_app
+from pacsbox.pacs.fork_server import WorkerStart
 
-__all__ = ["main"]
-
-_PR_SET_PDEATHSIG = 1
+__all__ = ["run"]
 
 
-def _end_with(primary: int) -> None:
+def _end_with_primary(primary_gone: int) -> None:
     """SIGTERM this process when the primary dies, even by SIGKILL (it cannot stop its workers then).
 
-    The kernel sends it when the thread that started this process ends: the primary's thread watching this
-    worker, which lives as long as the primary keeps it.
+    A thread reads the pipe whose writing end only the primary holds: the read ends when the primary does.
     """
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != primary:  # the primary died before the request took effect
-        sys.exit(1)
+
+    def watch() -> None:
+        os.read(primary_gone, 1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="pacs-primary-watch", daemon=True).start()
 
 
-def main(argv: Sequence[str]) -> int:
-    socket_fd, ready_fd, primary = (int(value) for value in argv)
-    _end_with(primary)
+def run(start: WorkerStart) -> None:
+    """Serve the pacs app on the primary's HTTP socket until SIGTERM."""
+    _end_with_primary(start.primary_gone)
     settings = Settings.load()
-    configure_logging("pacs", settings.log.level, settings.log.json)
-    from pacsbox.pacs.app import Worker, create_app
-
-    serve(create_app(settings, Worker(ready_fd)), socket.socket(fileno=socket_fd))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    configure_logging("pacs", start.log_level, settings.log.json)
+    serve(create_app(settings, Worker(start.ready.detach())), start.http_socket)
