@@ -75,9 +75,16 @@ def _send_files_for(send: Any) -> SendFiles | None:
         total = sum(len(s) if isinstance(s, bytes) else s.length for s in segments)
         if cycle.expected_content_length != total:
             raise RuntimeError(f"the body is {total} bytes, the response announced {cycle.expected_content_length}")
-        while transport.get_write_buffer_size():  # the status line and headers, still on their way
-            await asyncio.sleep(0.001)
-        delivered = await _send(transport.get_extra_info("socket").fileno(), segments)
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(fileno=os.dup(transport.get_extra_info("socket").fileno()))  # ours, to wait on
+        try:
+            sock.setblocking(False)
+            while transport.get_write_buffer_size():  # the status line and headers, still on their way
+                await _writable(loop, sock)
+                await asyncio.sleep(0)  # the transport's own writer runs
+            delivered = await _send(loop, sock, segments)
+        finally:
+            sock.close()
         cycle.expected_content_length = 0
         if not delivered:  # the client went away: the response is over, as when `send` finds the connection lost
             transport.close()
@@ -85,19 +92,12 @@ def _send_files_for(send: Any) -> SendFiles | None:
     return send_files
 
 
-async def _send(connection_fd: int, segments: Sequence[bytes | Span]) -> bool:
+async def _send(loop: asyncio.AbstractEventLoop, sock: socket.socket, segments: Sequence[bytes | Span]) -> bool:
     """Send `segments` on the connection; False when the client went away before the end."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(fileno=os.dup(connection_fd))  # a descriptor of our own, to wait on
-    try:
-        sock.setblocking(False)
-        position = _Position()
-        while True:
-            if await loop.run_in_executor(None, _send_until_full, sock, segments, position):
-                return not position.gone
-            await _writable(loop, sock)
-    finally:
-        sock.close()
+    position = _Position()
+    while not await loop.run_in_executor(None, _send_until_full, sock, segments, position):
+        await _writable(loop, sock)
+    return not position.gone
 
 
 class _Position:
