@@ -131,7 +131,10 @@ class ForkServer:
 
 def _serve(control: socket.socket, run: Callable[[socket.socket, str], None]) -> None:
     """The fork server's loop: fork a worker per request, report each one's end; return once the primary is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the primary, which stops the workers
+    # Ctrl-C, and a service manager's SIGTERM to every process, reach the primary, which stops the workers;
+    # this process ends after it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     children: dict[int, int] = {}  # pidfd -> pid
     while True:
         readable, _, _ = select.select([control, *children], [], [])
@@ -158,6 +161,7 @@ def _serve(control: socket.socket, run: Callable[[socket.socket, str], None]) ->
 
 def _run_worker(run: Callable[[socket.socket, str], None], ready: socket.socket, log_level: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     code = 1
     try:
         run(ready, log_level)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -214,3 +215,16 @@ def test_workers_share_the_memory_of_the_apps_modules(pacs_processes: ServicePro
     for worker in _workers(pacs_processes):
         memory = worker.memory_full_info()
         assert memory.uss < 0.6 * memory.rss, f"worker {worker.pid}: {memory.uss >> 20} of {memory.rss >> 20} MB its own"
+
+
+def test_a_sigterm_to_every_process_as_a_service_manager_sends_stops_the_service_cleanly(
+    pacs_processes: ServiceProcess,
+) -> None:
+    assert pacs_processes.process is not None
+    everything = [psutil.Process(pacs_processes.process.pid), *_descendants(pacs_processes)]
+    for process in everything:
+        process.send_signal(signal.SIGTERM)
+    pacs_processes.process.wait(timeout=30)
+    assert _until(lambda: not [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], 5)
+    log = pacs_processes.log()
+    assert "fork server" not in log and "starting another" not in log and "Traceback" not in log, log
