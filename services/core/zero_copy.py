@@ -120,7 +120,6 @@ def _send_until_full(sock: socket.socket, segments: Sequence[bytes | Span], posi
 
     A client gone ends the body too (True, `position.gone` set); a file shorter than its span raises `FileGone`.
     """
-    fd = sock.fileno()
     try:
         while position.index < len(segments):
             segment = segments[position.index]
@@ -134,7 +133,7 @@ def _send_until_full(sock: socket.socket, segments: Sequence[bytes | Span], posi
                 index = position.index
                 while position.index == index:
                     remaining = segment.length - position.within
-                    count = os.sendfile(fd, file.fileno(), segment.offset + position.within, remaining)
+                    count = _send_span(sock, file.fileno(), segment.offset + position.within, remaining)
                     if count == 0:
                         raise FileGone(f"{segment.path} ended {remaining} bytes early; it changed while being sent")
                     position.advance(count, segment.length)
@@ -146,6 +145,23 @@ def _send_until_full(sock: socket.socket, segments: Sequence[bytes | Span], posi
             raise
         position.gone = True
         return True
+
+
+_NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}
+"""What `sendfile` answers for a file system that cannot send from its files (some FUSE mounts)."""
+_READ_INSTEAD = 1 << 20
+
+
+def _send_span(sock: socket.socket, file_fd: int, offset: int, count: int) -> int:
+    """Up to `count` bytes of the file from `offset` sent; 0 at the file's end. Read and sent where the file
+    system refuses `sendfile`."""
+    try:
+        return os.sendfile(sock.fileno(), file_fd, offset, count)
+    except OSError as error:
+        if error.errno not in _NO_SENDFILE:
+            raise
+    data = os.pread(file_fd, min(count, _READ_INSTEAD), offset)
+    return sock.send(data) if data else 0
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import logging
 import os
@@ -154,3 +155,20 @@ def test_a_file_shorter_than_its_span_ends_the_connection_short_instead_of_paddi
         _get(port, "/shrunk")
     assert error.value.partial == b"head" + path.read_bytes()
     assert _get(port, "/small")[1] == b"still here"
+
+
+def test_a_file_system_refusing_sendfile_still_gets_the_body_sent_exactly(
+    served: tuple[FilesApp, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some FUSE mounts answer sendfile with EINVAL; their files are read and sent instead."""
+
+    def refused(*_: Any) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "sendfile", refused)
+    app, port = served
+    path = _file(tmp_path, "fuse", 5 << 20)
+    app.bodies["fuse"] = [b"head", Span(path, 100, (5 << 20) - 100), b"tail"]
+    response, body = _get(port, "/fuse")
+    assert response.status == 200
+    assert body == b"head" + path.read_bytes()[100:] + b"tail"
