@@ -162,7 +162,7 @@ class WorkerProcesses:
 
     def _kill(self, pid: int) -> int:
         """SIGKILL a worker not yet watched; its exit code."""
-        os.kill(pid, signal.SIGKILL)
+        _signal(pid, signal.SIGKILL)
         return self._wait(pid)
 
     def _report_failure(self, pid: int) -> None:
@@ -179,7 +179,7 @@ class WorkerProcesses:
             self._fork_server.wait(pid, _STOP_TIMEOUT)
         except TimeoutError:
             log.error("pacs worker process %d did not stop in %.0f s; killed", pid, _STOP_TIMEOUT)
-            os.kill(pid, signal.SIGKILL)
+            _signal(pid, signal.SIGKILL)
             self._fork_server.wait(pid)
         except ForkServerGone:
             pass
@@ -192,9 +192,17 @@ class WorkerProcesses:
             running = list(self._processes)
             for pid in running:
                 if not self._fork_server.ended(pid):
-                    os.kill(pid, signal.SIGTERM)
+                    _signal(pid, signal.SIGTERM)
         await asyncio.gather(*(asyncio.to_thread(self._wait_or_kill, pid) for pid in running))
         shutil.rmtree(self._metrics, ignore_errors=True)
+
+
+def _signal(pid: int, number: int) -> None:
+    """Signal a worker; one that has just ended (its end not reported yet) needs nothing."""
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
 
 
 def _forget_live_metrics(pid: int) -> None:
