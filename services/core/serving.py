@@ -34,10 +34,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: Litestar, sock: socket.socket) -> None:
+def serve(app: Litestar, sock: socket.socket, *, sends_files: bool = False) -> None:
     """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end.
 
-    Responses may hand file-backed bodies to the socket (`core.zero_copy`)."""
-    config = uvicorn.Config(with_file_sending(app), log_config=None, access_log=False, timeout_graceful_shutdown=10, backlog=_BACKLOG,
-                            timeout_keep_alive=IDLE_CONNECTION_SECONDS)
+    With `sends_files`, responses may hand file-backed bodies to the socket (`core.zero_copy`); the other
+    services' requests (the front's token checks among them) skip that wrapper."""
+    config = uvicorn.Config(with_file_sending(app) if sends_files else app, log_config=None, access_log=False,
+                            timeout_graceful_shutdown=10, backlog=_BACKLOG, timeout_keep_alive=IDLE_CONNECTION_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])

@@ -11,7 +11,7 @@ thread that makes it, and it never starts one itself.
 The fork server answers each request with the new worker's pid and, later,
 reports its exit code. It ends when the primary closes its end of the
 control socket, or dies. A worker learns of the primary's end from a pipe
-whose writing end only the primary holds (`Worker.primary_gone`).
+whose writing end only the primary holds (`WorkerStart.primary_gone`).
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ class ForkServer:
         return self._end(pid).result(timeout)
 
     def ended(self, pid: int) -> bool:
-        return self._end(pid).done()
+        """True once the worker's end is reported (not when it is unknown because the fork server ended)."""
+        end = self._end(pid)
+        return end.done() and end.exception() is None
 
     def _end(self, pid: int) -> concurrent.futures.Future[int]:
         with self._ends_guard:

@@ -8,8 +8,8 @@ gives each new connection to a process waiting in accept.
 
 Only the primary upgrades the schema, runs the start-up check (which removes
 temporary files, so no worker may be storing yet, nor one of an earlier run:
-`run_lock`), fails interrupted jobs,
-opens the DICOM listener and announces stable resources. Every process serves
+`run_lock`), fails interrupted jobs, opens the DICOM listener and announces
+stable resources. Every process serves
 every route. What they share goes through the data folder and the database:
 instance claims are file locks (`store.claims`), a job is cancelled through
 its row (`jobs.runner`), SQLite writers queue on a file lock (`core.db`), and
@@ -131,12 +131,13 @@ class WorkerProcesses:
                 return
 
     def _wait(self, pid: int) -> int:
+        """Its exit code once it has ended; while its end is unknown (`ForkServerGone`) it stays listed, so `stop`
+        still asks it to stop."""
         assert self._fork_server is not None
-        try:
-            return self._fork_server.wait(pid)
-        finally:
-            with self._guard:
-                self._processes.remove(pid)
+        code = self._fork_server.wait(pid)
+        with self._guard:
+            self._processes.remove(pid)
+        return code
 
     def _spawn(self) -> int:
         assert self._fork_server is not None, "fork_server() first"
@@ -176,13 +177,14 @@ class WorkerProcesses:
     def _wait_or_kill(self, pid: int) -> None:
         assert self._fork_server is not None
         try:
-            self._fork_server.wait(pid, _STOP_TIMEOUT)
-        except TimeoutError:
-            log.error("pacs worker process %d did not stop in %.0f s; killed", pid, _STOP_TIMEOUT)
-            _signal(pid, signal.SIGKILL)
-            self._fork_server.wait(pid)
+            try:
+                self._fork_server.wait(pid, _STOP_TIMEOUT)
+            except TimeoutError:
+                log.error("pacs worker process %d did not stop in %.0f s; killed", pid, _STOP_TIMEOUT)
+                _signal(pid, signal.SIGKILL)
+                self._fork_server.wait(pid)
         except ForkServerGone:
-            pass
+            pass  # signalled; its end cannot be known
 
     async def stop(self) -> None:
         """Ask every worker to stop (their requests finish, their stores settle), kill those that do not."""

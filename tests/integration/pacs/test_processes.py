@@ -228,3 +228,19 @@ def test_a_sigterm_to_every_process_as_a_service_manager_sends_stops_the_service
     assert _until(lambda: not [p for p in everything if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], 5)
     log = pacs_processes.log()
     assert "fork server" not in log and "starting another" not in log and "Traceback" not in log, log
+
+
+def test_with_its_fork_server_killed_the_service_still_serves_and_stops_every_worker(
+    pacs_processes: ServiceProcess,
+) -> None:
+    assert pacs_processes.process is not None
+    workers = _workers(pacs_processes)
+    (fork_server,) = psutil.Process(pacs_processes.process.pid).children()
+    fork_server.kill()
+    assert _until(lambda: "the pacs fork server" in pacs_processes.log())
+    for _ in range(2 * PROCESSES):  # each process in turn, the workers among them
+        assert httpx.get(f"{pacs_processes.url}/pacs/studies").status_code in (200, 204)
+    pacs_processes.stop()
+    assert pacs_processes.process.returncode is not None
+    assert _until(lambda: not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE], 15)
+    assert "Traceback" not in pacs_processes.log(), pacs_processes.log()  # nothing waited on an end never told

@@ -1,17 +1,23 @@
-"""Reading a series again reuses the memory of the last read: its 4 MB batches take few fresh pages from the kernel,
-and the worker threads share what is kept instead of each keeping its own.
+"""Reading a series: its files go from the page cache to the socket (`sendfile`), and reading it again and again
+neither faults in fresh pages nor grows the process.
 
-Fresh pages cost a page fault each 4 kB, which on a virtual machine whose free
+Before `sendfile`, each read went through 4 MB batches read into memory; fresh
+pages cost a page fault each 4 kB, which on a virtual machine whose free
 memory goes back to its host took more CPU than the copies themselves
-(`core.malloc`).
+(`core.malloc`). The two memory tests keep guarding that, should a read take
+the streaming path again.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
+import subprocess
+import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.support.dicom import dataset_bytes, make_series
 from tests.support.servers import ServiceProcess
@@ -80,3 +86,23 @@ def test_reading_a_series_over_and_over_does_not_grow_the_process(fresh_pacs: Se
             assert len(client.get(url, headers=ACCEPT).content) == size
         grown = _resident_mb(pid) - before
     assert grown < 10, f"the pacs process grew by {grown:.0f} MB over 20 reads of a {size / 1e6:.0f} MB series"
+
+
+def test_a_series_read_sends_the_stored_files_with_sendfile(fresh_pacs: ServiceProcess, tmp_path: Path) -> None:
+    """The bytes of the stored files never pass through the pacs processes: `strace` sees them sent by sendfile."""
+    assert fresh_pacs.process is not None
+    primary = psutil.Process(fresh_pacs.process.pid)
+    pids = [primary.pid, *(p.pid for p in primary.children(recursive=True))]
+    trace = tmp_path / "sendfile.trace"
+    with httpx.Client(base_url=fresh_pacs.url, timeout=60) as client:
+        url = _stored_series(client)
+        tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=sendfile", "-o", str(trace),
+                                   *(f"-p{pid}" for pid in pids)], stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1)  # attached
+            size = len(client.get(url, headers=ACCEPT).content)
+        finally:
+            tracer.terminate()
+            tracer.wait(10)
+    sent = sum(int(n) for n in re.findall(r"sendfile\(.*\) = (\d+)", trace.read_text()))
+    assert sent > 0.99 * SLICES * 512 * 512 * 2, f"{sent} of {size} bytes sent with sendfile"
