@@ -110,3 +110,19 @@ def test_a_failed_storescu_names_the_server_and_what_storescu_printed(tmp_path: 
     refused = r"storescu to orthanc \(ORTHANC at port \d+\) exited with \d+: .*ssociation"
     with pytest.raises(RuntimeError, match=refused):
         _cstore(nobody, files)
+
+
+def test_the_memory_sampler_catches_a_childs_peak_that_lasts_under_a_second() -> None:
+    """The memory row's peak is sampled seldom enough not to slow the servers, often enough to see a plateau:
+    a child that holds 96 MB for 0.6 s, then frees it, reads as at least 96 MB."""
+    from bench.memory import PeakMemory
+
+    hold = "import time; time.sleep(0.5); data = b'x' * (96 << 20); time.sleep(0.6); del data; time.sleep(1)"
+    parent = subprocess.Popen([sys.executable, "-c",
+                               f"import subprocess, sys; subprocess.run([sys.executable, '-c', {hold!r}])"])
+    try:
+        with PeakMemory(parent.pid) as peak:
+            parent.wait(timeout=30)
+    finally:
+        parent.kill()
+    assert peak.megabytes >= 96, peak.megabytes
