@@ -78,7 +78,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers is not None:
         workers.fork_server()
     app = module.create_app(settings) if workers is None else module.create_app(settings, module.Primary(workers))
-    serve(app, sock, sends_files=args.service == "pacs")
+    serve(app, sock, sends_files=args.service == "pacs", share=None if workers is None else workers.counts.share(0))
     return 0
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
 
+from pacsbox.core.shared_accept import ConnectionShare, SharedAcceptor
 from pacsbox.core.zero_copy import with_file_sending
 
 __all__ = ["bind", "serve"]
@@ -34,11 +37,40 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: Litestar, sock: socket.socket, *, sends_files: bool = False) -> None:
+def serve(app: Litestar, sock: socket.socket, *, sends_files: bool = False, share: ConnectionShare | None = None) -> None:
     """Serve `app` on `sock` until SIGINT or SIGTERM; requests still running get 10 s to end.
 
     With `sends_files`, responses may hand file-backed bodies to the socket (`core.zero_copy`); the other
-    services' requests (the front's token checks among them) skip that wrapper."""
+    services' requests (the front's token checks among them) skip that wrapper. With `share`, this process is
+    one of several accepting on `sock`, and takes its share of the connections (`core.shared_accept`)."""
     config = uvicorn.Config(with_file_sending(app) if sends_files else app, log_config=None, access_log=False,
                             timeout_graceful_shutdown=10, backlog=_BACKLOG, timeout_keep_alive=IDLE_CONNECTION_SECONDS)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config) if share is None else _SharingServer(config, share)
+    server.run(sockets=[sock])
+
+
+class _SharingServer(uvicorn.Server):
+    """uvicorn's server with its listener replaced by a `SharedAcceptor`, and connections counted as they end."""
+
+    def __init__(self, config: uvicorn.Config, share: ConnectionShare) -> None:
+        super().__init__(config)
+        self._share = share
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        assert sockets is not None and len(sockets) == 1
+        await super().startup(sockets=[])  # the app's start-up; uvicorn listens on nothing of its own
+        connections = self.server_state.connections
+
+        class Counted(self.config.http_protocol_class):  # type: ignore[name-defined,misc]
+            def connection_lost(self, exc: Exception | None) -> None:
+                super().connection_lost(exc)
+                acceptor.publish()
+
+        def protocol() -> asyncio.Protocol:
+            made: asyncio.Protocol = Counted(config=self.config, server_state=self.server_state,
+                                             app_state=self.lifespan.state)
+            return made
+
+        acceptor = SharedAcceptor(sockets[0], self._share, protocol, lambda: len(connections))
+        server: Any = acceptor
+        self.servers.append(server)  # uvicorn closes it on shutdown, as it would its own server

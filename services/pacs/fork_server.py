@@ -29,6 +29,8 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pacsbox.core.shared_accept import ConnectionCounts, ConnectionShare
+
 __all__ = ["ForkServer", "ForkServerGone", "WorkerStart"]
 
 log = logging.getLogger(__name__)
@@ -42,19 +44,21 @@ class ForkServerGone(RuntimeError):
 
 @dataclass(frozen=True)
 class WorkerStart:
-    """What a forked worker is given: the HTTP socket, its readiness socket, the primary's log level, and the
-    primary's pipe."""
+    """What a forked worker is given: the HTTP socket and its share of the connections, its readiness socket, the
+    primary's log level, and the primary's pipe."""
 
     http_socket: socket.socket
+    share: ConnectionShare
     ready: socket.socket
     log_level: str
     primary_gone: int
 
 
 class ForkServer:
-    """`ForkServer(run, http_socket)` forks the server now; `start()` forks a worker running `run(WorkerStart)`."""
+    """`ForkServer(run, http_socket, counts)` forks the server now; `start()` forks a worker running
+    `run(WorkerStart)`."""
 
-    def __init__(self, run: Callable[[WorkerStart], None], http_socket: socket.socket) -> None:
+    def __init__(self, run: Callable[[WorkerStart], None], http_socket: socket.socket, counts: ConnectionCounts) -> None:
         if threading.active_count() != 1:
             raise RuntimeError("the fork server must be forked before the primary starts any thread")
         primary_gone, primary_alive = os.pipe()
@@ -66,7 +70,8 @@ class ForkServer:
             os.close(primary_alive)
             code = 1
             try:
-                _serve(theirs, lambda ready, level: run(WorkerStart(http_socket, ready, level, primary_gone)))
+                _serve(theirs, lambda ready, level, slot: run(
+                    WorkerStart(http_socket, counts.share(slot), ready, level, primary_gone)))
                 code = 0
             finally:
                 os._exit(code)
@@ -82,12 +87,13 @@ class ForkServer:
         self._gone = False
         threading.Thread(target=self._read, name="pacs-fork-server", daemon=True).start()
 
-    def start(self, ready: socket.socket, log_level: str) -> int:
-        """Fork a worker; its pid. `ready` is passed to it (the caller keeps and closes its own descriptor)."""
+    def start(self, ready: socket.socket, log_level: str, slot: int) -> int:
+        """Fork a worker taking connection count `slot`; its pid. `ready` is passed to it (the caller keeps and
+        closes its own descriptor)."""
         with self._requests:
             if self._gone:
                 raise ForkServerGone("the pacs fork server has ended")
-            socket.send_fds(self._control, [log_level.encode()], [ready.fileno()])
+            socket.send_fds(self._control, [b"%s %d" % (log_level.encode(), slot)], [ready.fileno()])
             pid = self._started.get()
         if pid is None:
             raise ForkServerGone("the pacs fork server ended while starting a worker")
@@ -131,7 +137,7 @@ class ForkServer:
             end.set_exception(ForkServerGone("the pacs fork server ended; a worker's end is not known"))
 
 
-def _serve(control: socket.socket, run: Callable[[socket.socket, str], None]) -> None:
+def _serve(control: socket.socket, run: Callable[[socket.socket, str, int], None]) -> None:
     """The fork server's loop: fork a worker per request, report each one's end; return once the primary is gone."""
     # Ctrl-C, and a service manager's SIGTERM to every process, reach the primary, which stops the workers;
     # this process ends after it
@@ -155,18 +161,21 @@ def _serve(control: socket.socket, run: Callable[[socket.socket, str], None]) ->
                 control.close()
                 for pidfd in children:
                     os.close(pidfd)
-                _run_worker(run, socket.socket(fileno=fds[0]), message.decode())
+                log_level, slot = message.decode().split()
+                _run_worker(run, socket.socket(fileno=fds[0]), log_level, int(slot))
             os.close(fds[0])
             children[os.pidfd_open(pid)] = pid
             control.send(b"started %d" % pid)
 
 
-def _run_worker(run: Callable[[socket.socket, str], None], ready: socket.socket, log_level: str) -> None:
+def _run_worker(
+    run: Callable[[socket.socket, str, int], None], ready: socket.socket, log_level: str, slot: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     code = 1
     try:
-        run(ready, log_level)
+        run(ready, log_level, slot)
         code = 0
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else 1

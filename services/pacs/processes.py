@@ -3,8 +3,8 @@
 One CPython process keeps about one core busy: its threads take turns at the
 GIL. With more than one (the default, 0, is one per core), the first process
 of `pacsbox serve pacs` (the primary) starts the others (workers) on its HTTP
-socket once its own start-up is done; every process accepts connections on the shared socket, and the kernel
-gives each new connection to a process waiting in accept.
+socket once its own start-up is done; every process accepts connections on the shared socket, one at a time,
+leaving each new one to a process holding fewer (`core.shared_accept`).
 
 Only the primary upgrades the schema, runs the start-up check (which removes
 temporary files, so no worker may be storing yet, nor one of an earlier run:
@@ -42,6 +42,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from pacsbox.core.shared_accept import ConnectionCounts
 from pacsbox.pacs.fork_server import ForkServer, ForkServerGone
 
 __all__ = ["WorkerProcesses"]
@@ -76,6 +77,8 @@ class WorkerProcesses:
         shutil.rmtree(metrics, ignore_errors=True)  # a previous run's, left by a kill: its counts are not this run's
         metrics.mkdir(mode=0o700, parents=True)
         os.environ[_METRICS_VARIABLE] = str(metrics)
+        self.counts = ConnectionCounts(count + 1)
+        """Connections held by each process: the primary's (slot 0), then each worker's (`core.shared_accept`)."""
         self._fork_server: ForkServer | None = None
         self._processes: list[int] = []
         self._guard = threading.Lock()
@@ -87,7 +90,7 @@ class WorkerProcesses:
         """Fork the process the workers are forked from; the app's modules are imported, no thread is running."""
         from pacsbox.pacs.worker import run
 
-        self._fork_server = ForkServer(run, self._socket)
+        self._fork_server = ForkServer(run, self._socket, self.counts)
 
     async def start(self, on_failure: Callable[[int], Coroutine[Any, Any, None]]) -> None:
         """Start every worker and wait until each serves; a worker failing to start fails the primary's start.
@@ -96,17 +99,18 @@ class WorkerProcesses:
         """
         self._loop, self._on_failure = asyncio.get_running_loop(), on_failure
         serving = []
-        for _ in range(self.count):
+        for slot in range(1, self.count + 1):
             ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-            threading.Thread(target=self._keep_running, args=(ready,), name="pacs-worker-watch", daemon=True).start()
+            threading.Thread(target=self._keep_running, args=(ready, slot), name="pacs-worker-watch",
+                             daemon=True).start()
             serving.append(asyncio.wrap_future(ready))
         await asyncio.gather(*serving)
 
-    def _keep_running(self, ready: concurrent.futures.Future[None]) -> None:
-        """Start one worker, then watch it, starting it again when it fails; one ended by SIGTERM or SIGINT was
-        asked to stop."""
+    def _keep_running(self, ready: concurrent.futures.Future[None], slot: int) -> None:
+        """Start the worker of connection count `slot`, then watch it, starting it again when it fails; one ended
+        by SIGTERM or SIGINT was asked to stop."""
         try:
-            pid = self._spawn()
+            pid = self._spawn(slot)
         except BaseException as error:
             ready.set_exception(error)
             return
@@ -116,6 +120,7 @@ class WorkerProcesses:
                 code = self._wait(pid)
             except ForkServerGone:
                 return
+            self.counts.share(slot).ended()
             _forget_live_metrics(pid)
             if self._stopping.is_set() or code in _ASKED_TO_STOP:
                 return
@@ -125,7 +130,7 @@ class WorkerProcesses:
             if self._stopping.is_set():
                 return
             try:
-                pid = self._spawn()
+                pid = self._spawn(slot)
             except Exception as error:  # noqa: BLE001 - the others serve meanwhile
                 log.error("a pacs worker process could not be started again: %s", error)
                 return
@@ -139,11 +144,11 @@ class WorkerProcesses:
             self._processes.remove(pid)
         return code
 
-    def _spawn(self) -> int:
+    def _spawn(self, slot: int) -> int:
         assert self._fork_server is not None, "fork_server() first"
         ours, theirs = socket.socketpair()
         try:
-            pid = self._fork_server.start(theirs, logging.getLevelName(logging.getLogger().level))
+            pid = self._fork_server.start(theirs, logging.getLevelName(logging.getLogger().level), slot)
             with self._guard:
                 self._processes.append(pid)
         finally:

@@ -37,4 +37,4 @@ def run(start: WorkerStart) -> None:
     _end_with_primary(start.primary_gone)
     settings = Settings.load()
     configure_logging("pacs", start.log_level, settings.log.json)
-    serve(create_app(settings, Worker(start.ready.detach())), start.http_socket, sends_files=True)
+    serve(create_app(settings, Worker(start.ready.detach())), start.http_socket, sends_files=True, share=start.share)

@@ -244,3 +244,40 @@ def test_with_its_fork_server_killed_the_service_still_serves_and_stops_every_wo
     assert pacs_processes.process.returncode is not None
     assert _until(lambda: not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE], 15)
     assert "Traceback" not in pacs_processes.log(), pacs_processes.log()  # nothing waited on an end never told
+
+
+def _held_connections(server: ServiceProcess) -> list[int]:
+    """How many client connections each pacs process holds, fewest first."""
+    assert server.process is not None
+    port = int(server.url.rsplit(":", 1)[1])
+    return sorted(
+        sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port for c in process.net_connections("tcp"))
+        for process in [psutil.Process(server.process.pid), *_workers(server)]
+    )
+
+
+def test_connections_opened_at_once_are_shared_evenly_between_the_processes(pacs_processes: ServiceProcess) -> None:
+    """The first process to wake used to take every connection waiting, one process then doing the work of all."""
+    address = ("127.0.0.1", int(pacs_processes.url.rsplit(":", 1)[1]))
+    for _ in range(3):
+        clients = [socket.create_connection(address) for _ in range(2 * PROCESSES)]
+        try:
+            assert _until(lambda: sum(_held_connections(pacs_processes)) == len(clients), 5)
+            assert _held_connections(pacs_processes) == [2] * PROCESSES
+        finally:
+            for client in clients:
+                client.close()
+        assert _until(lambda: sum(_held_connections(pacs_processes)) == 0, 5)
+
+
+def test_with_a_worker_stopped_new_connections_are_still_served(pacs_processes: ServiceProcess) -> None:
+    """The stopped worker holds the fewest connections, so the others leave it each new one, but only briefly."""
+    stopped = _workers(pacs_processes)[0]
+    stopped.suspend()
+    try:
+        for _ in range(10):
+            with httpx.Client(base_url=pacs_processes.url, timeout=5) as client:  # a new connection each
+                assert client.get("/pacs/studies").status_code == 200
+    finally:
+        stopped.resume()
+    assert _held_connections(pacs_processes)[0] == 0
