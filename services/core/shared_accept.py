@@ -154,10 +154,12 @@ class SharedAcceptor:
         self._accept_one()
 
     def close(self) -> None:
-        """Stop accepting (the socket stays open for the other processes)."""
+        """Stop accepting (the socket stays open for the other processes), and tell them not to leave this one
+        any connection."""
         if self._closed:
             return
         self._closed = True
+        self._share.ended()
         if self._resume is not None:
             self._resume.cancel()
         else:

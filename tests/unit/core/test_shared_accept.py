@@ -112,3 +112,18 @@ def test_a_process_that_has_ended_is_not_waited_for(listener: socket.socket, mon
     monkeypatch.setattr(shared_accept, "DEFER", 30)
     taker, after = _taken_beside(listener, ConnectionShare.ended, 10)
     assert taker == "process 0" and after < 10
+
+
+def test_a_process_that_has_stopped_accepting_is_not_waited_for(
+    listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process shutting down holds no connection, but closing its acceptor tells the others to take them."""
+    monkeypatch.setattr(shared_accept, "DEFER", 30)
+    taker, after = _taken_beside(listener, lambda share: _closed_acceptor(listener, share), 10)
+    assert taker == "process 0" and after < 10
+
+
+def _closed_acceptor(listener: socket.socket, share: ConnectionShare) -> None:
+    own = socket.socket(fileno=os.dup(listener.fileno()))
+    SharedAcceptor(own, share, asyncio.Protocol, lambda: 0).close()
+    own.close()
