@@ -75,33 +75,35 @@ def create_app(settings: Settings, role: Primary | Worker = Primary()) -> Litest
             run = await asyncio.to_thread(start_run, settings.paths.data_dir)
         else:
             run = join_run(settings.paths.data_dir)
-        await open_engine(engine)
         try:
-            if isinstance(role, Primary):
-                await SCHEMA.upgrade()
-                await store.reconcile()
-                await jobs.recover()
-                listener.start(asyncio.get_running_loop())
-                stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
+            await open_engine(engine)
             try:
-                if workers is not None:
-                    await workers.start(on_failure=jobs.fail_jobs_of)
-                if isinstance(role, Worker):
-                    os.write(role.ready_fd, b"1")
-                    os.close(role.ready_fd)
-                yield
+                if isinstance(role, Primary):
+                    await SCHEMA.upgrade()
+                    await store.reconcile()
+                    await jobs.recover()
+                    listener.start(asyncio.get_running_loop())
+                    stability = asyncio.create_task(watch_stability(settings.storage.stable_age))
+                try:
+                    if workers is not None:
+                        await workers.start(on_failure=jobs.fail_jobs_of)
+                    if isinstance(role, Worker):
+                        os.write(role.ready_fd, b"1")
+                        os.close(role.ready_fd)
+                    yield
+                finally:
+                    if workers is not None:
+                        await workers.stop()
+                    if stability is not None:
+                        stability.cancel()
+                        await asyncio.gather(stability, return_exceptions=True)
+                    await jobs.stop()
+                    await asyncio.to_thread(listener.stop)
+                    await store.settle()
             finally:
-                if workers is not None:
-                    await workers.stop()
-                if stability is not None:
-                    stability.cancel()
-                    await asyncio.gather(stability, return_exceptions=True)
-                await jobs.stop()
-                await asyncio.to_thread(listener.stop)
-                await store.settle()
+                await close_engine(engine)
         finally:
-            await close_engine(engine)
-            os.close(run)
+            os.close(run)  # this run's hold on the data folder, released even when the start fails
 
     async def health() -> None:
         await Patient.raw("SELECT 1")

@@ -28,3 +28,19 @@ def test_workers_join_their_primary_and_a_later_primary_waits_for_all_of_them(tm
             start_run(tmp_path, wait=0.1)
         os.close(worker)
     os.close(start_run(tmp_path, wait=0.1))
+
+
+def test_a_start_that_fails_releases_the_folder_for_the_next(tmp_path: Path) -> None:
+    """The index cannot be opened (its path is a folder): the failed start leaves the data folder free."""
+    from litestar.testing import TestClient
+
+    from pacsbox.core.settings import Settings
+    from pacsbox.pacs.app import create_app
+
+    settings = Settings.load({**os.environ, "PACSBOX_CONFIG_DIR": str(tmp_path), "PACSBOX_DATA_DIR": str(tmp_path / "data"),
+                              "PACSBOX_DATABASE_URL": "", "PACSBOX_DICOM_PORT": "0", "PACSBOX_DICOM_TLS_PORT": "0"})
+    (settings.paths.data_dir / "pacs.sqlite").mkdir(parents=True)
+    with pytest.raises(BaseExceptionGroup) as failed, TestClient(create_app(settings)):
+        pass
+    assert failed.group_contains(IsADirectoryError)
+    os.close(start_run(settings.paths.data_dir, wait=0.1))
