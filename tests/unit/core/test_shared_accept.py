@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import os
 import socket
 import time
@@ -127,3 +129,37 @@ def _closed_acceptor(listener: socket.socket, share: ConnectionShare) -> None:
     own = socket.socket(fileno=os.dup(listener.fileno()))
     SharedAcceptor(own, share, asyncio.Protocol, lambda: 0).close()
     own.close()
+
+
+class OutOfDescriptorsOnce(socket.socket):
+    """A listening socket whose first accept fails as a process without free descriptors sees it."""
+
+    failed = False
+
+    def accept(self) -> tuple[socket.socket, object]:
+        if not self.failed:
+            self.failed = True
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        return super().accept()
+
+
+def test_out_of_descriptors_pauses_accepting_says_why_and_then_serves(
+    listener: socket.socket, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(shared_accept, "_RETRY_AFTER", 0.2)
+
+    async def run() -> tuple[str, float]:
+        made: list[str] = []
+        own = OutOfDescriptorsOnce(fileno=os.dup(listener.fileno()))
+        own.setblocking(False)
+        acceptor = SharedAcceptor(own, ConnectionCounts(1).share(0), lambda: Recorded(made, "process 0"), lambda: 0)
+        try:
+            return await _first_connection(made, listener.getsockname(), 5)
+        finally:
+            acceptor.close()
+            own.close()
+
+    with caplog.at_level(logging.ERROR, logger="pacsbox.core.shared_accept"):
+        taker, after = aio.run(run())
+    assert taker == "process 0" and after >= 0.2
+    assert "cannot accept connections" in caplog.text and "Too many open files" in caplog.text
