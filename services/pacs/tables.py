@@ -88,7 +88,7 @@ class Instance(Table, tablename="instances"):
     number_of_frames = Integer(default=1)
     transfer_syntax = Varchar(length=64, default="")
     file_size = BigInt(default=0)
-    checksum = Varchar(length=64, default="", help_text="SHA-256 of the stored file (older rows: MD5)")
+    checksum = Varchar(length=64, default="", help_text="BLAKE3 (48 hex digits) of the stored file; older rows: SHA-256 (64) or MD5 (32)")
     path = Text(help_text="file path relative to the storage folder")
     received_at = Timestamptz(default=TimestamptzNow())
     origin = Varchar(length=16, default="", help_text="how it arrived: REST, DICOMweb, DIMSE, Import")

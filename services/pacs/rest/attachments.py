@@ -10,7 +10,7 @@
     GET  .../dicom/info                              {"CompressedMD5", "CompressedSize", "ContentType": 1,
                                                       "UncompressedMD5", "UncompressedSize", "Uuid"}
     POST .../dicom/verify-md5                        {} when the file still has the checksum its row
-                                                      records (SHA-256 here), else 409
+                                                      records (BLAKE3 here), else 409
 
 pacsbox keeps no other attachment (no `dicom-as-json`, no user-defined
 ones), so these are read-only: Orthanc's PUT, DELETE, `compress` and

@@ -1,8 +1,9 @@
 """Digests of stored files computed on demand: Orthanc's MD5s, and the check of a file against its row.
 
-The index records a SHA-256 per file (`files.file_checksum`; rows written
-before it, an MD5), not Orthanc's MD5, so the MD5 that Orthanc's attachment
-routes answer is computed from the file when asked.
+The index records a BLAKE3 per file (`files.file_checksum`; rows written
+before it hold a SHA-256 or an MD5, told apart by their length), not Orthanc's
+MD5, so the MD5 that Orthanc's attachment routes answer is computed from the
+file when asked.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pacsbox.pacs.store.files import CHECKSUM_SIZE, checksum_of
+
 __all__ = ["file_digest", "matches_checksum"]
 
 _CHUNK = 1 << 20
+_EARLIER = {32: "md5", 64: "sha256"}
+"""The hashlib algorithm of a checksum written by an earlier version, by its number of hex digits."""
 
 
 def file_digest(path: Path, algorithm: str) -> str:
@@ -25,5 +30,10 @@ def file_digest(path: Path, algorithm: str) -> str:
 
 
 def matches_checksum(path: Path, checksum: str) -> bool:
-    """Whether the file at `path` still has the checksum its row records (SHA-256, or MD5 for older rows)."""
-    return file_digest(path, "md5" if len(checksum) == 32 else "sha256") == checksum
+    """Whether the file at `path` still has the checksum its row records (BLAKE3, or an earlier row's SHA-256
+    or MD5); a row without a checksum of a known length matches nothing."""
+    if len(checksum) == 2 * CHECKSUM_SIZE:
+        with open(path, "rb") as stream:
+            return checksum_of(stream) == checksum
+    algorithm = _EARLIER.get(len(checksum))
+    return algorithm is not None and file_digest(path, algorithm) == checksum
