@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.ceilings import ceilings
 from bench.data import generate
+from bench.disk_settle import settle
 from bench.front import front_rows
 from bench.ingest import ingest_rows
 from bench.machine import load, machine
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         _step(f"generating data in {work}", started)
         data = generate(work / "data", sizes)
         os.sync()  # the generated files reach the disk now, not while a server is measured
+        _step("waiting for file creation on the disk to cost what it normally does", started)
+        disk = settle(work / "disk-probe", sizes.settle_s)
         _step("machine ceilings", started)
         limits = ceilings(work / "ceilings", list(data.stow.files), sizes.ceiling_mb, sizes.retrieve_runs,
                           sizes.frame_requests)
@@ -90,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "duration_s": round(time.monotonic() - started, 1),
             "load": {"start": load_start, "end": load()},
+            "disk": dataclasses.asdict(disk),
         }
         write_report(args.output, rows, limits, info)
         _step(f"wrote {args.output / 'PERFORMANCE.md'} and performance.json", started)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.disk_settle import NORMAL_US
 from bench.rows import Ceiling, Figure, Goal, Row, number
 
 __all__ = ["rerender", "write_report"]
@@ -39,6 +40,18 @@ def _of_ceiling(row: Row, ceilings: dict[str, Ceiling]) -> str:
     return f"{100 * row.pacsbox.median / ceiling.value.median:.0f} %"
 
 
+def _disk_line(disk: dict[str, Any] | None) -> list[str]:
+    """The report's line on file creation before measuring (`bench/disk_settle.py`); none in reports before it."""
+    if disk is None:
+        return []
+    wait = (f"{disk['last_us']:.0f} µs after waiting {disk['waited_s']:.0f} s" if disk["waited_s"]
+            else "no wait")
+    settled = "" if disk["last_us"] <= NORMAL_US else (
+        f"; still over {NORMAL_US:.0f} µs when the wait ended, so the ingest rows read lower than on a settled disk")
+    return [f"- creating a file on the run's disk before measuring: {disk['first_us']:.0f} µs of CPU ({wait}{settled};"
+            " right after a large deletion ext4 without a journal pays for a minute or more)"]
+
+
 def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> str:
     by_key = {c.key: c for c in ceilings}
     m = info["machine"]
@@ -64,6 +77,7 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         f" Orthanc {m['orthanc']} + DICOMweb {m['orthanc_dicomweb']}, {m['dcmtk']}",
         f"- load average (1, 5, 15 min): {info['load']['start']} at the start, {info['load']['end']} at the end"
         " (other work on the machine makes every figure noisier)",
+        *_disk_line(info.get("disk")),
         "",
         "Ratio is pacsbox / Orthanc. p95 is on the bad side: the 95th percentile of latencies, the 5th of",
         "throughputs; empty where the row is one timed run. \"of ceiling\" is pacsbox's figure as a share of",

@@ -6,6 +6,7 @@ checks that the harness runs and that its report says what a reader needs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.report import rerender
+from bench.disk_settle import INTERVAL_S, PROBE_FILES, DiskSettle, create_cost_us, settle
+from bench.report import markdown, rerender
 
 TINY = ["--quick", "--ingest-runs", "2", "--ct-slices", "8", "--ct-size", "128", "--mr-slices", "4", "--frames", "3", "--jpeg-slices", "3",
         "--studies", "20", "--searches", "3", "--metadata-runs", "2", "--retrieve-runs", "2", "--frame-requests", "3",
@@ -29,6 +31,8 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
     assert {"cores", "memory_gb", "python", "orthanc", "orthanc_dicomweb"} <= set(report["machine"])
     assert report["command"].startswith("python -m bench")
     assert len(report["load"]["start"]) == 3
+    assert report["disk"]["first_us"] > 0 and report["disk"]["waited_s"] == 0  # quick sizes measure, never wait
+    assert "creating a file on the run's disk before measuring" in (tmp_path / "docs" / "PERFORMANCE.md").read_text()
     rows = {row["name"]: row for row in report["rows"]}
     for name, row in rows.items():
         assert row["better"] in ("higher", "lower") and row["goal"], name
@@ -126,3 +130,40 @@ def test_the_memory_sampler_catches_a_childs_peak_that_lasts_under_a_second() ->
     finally:
         parent.kill()
     assert peak.megabytes >= 96, peak.megabytes
+
+
+_INFO = {k: v for k, v in json.loads((Path(__file__).parents[2] / "docs" / "performance.json").read_text()).items() if k not in ("rows", "ceilings")}
+"""The run description of the committed report, for rendering one."""
+
+
+class _Clock:
+    """Time that passes only when slept."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_the_run_waits_while_creating_a_file_costs_more_than_normal(tmp_path: Path) -> None:
+    costs, clock = iter([700.0, 650.0, 20.0, 15.0]), _Clock()
+    found = settle(tmp_path, 420, measure=lambda _: next(costs), sleep=clock.sleep, clock=lambda: clock.now)
+    assert found == DiskSettle(first_us=700.0, last_us=20.0, waited_s=2 * INTERVAL_S)
+    assert clock.sleeps == [INTERVAL_S, INTERVAL_S]  # measured again after each wait, stopped once normal
+
+
+def test_the_wait_ends_at_its_limit_and_the_report_says_the_disk_had_not_settled(tmp_path: Path) -> None:
+    clock = _Clock()
+    found = settle(tmp_path, 35, measure=lambda _: 700.0, sleep=clock.sleep, clock=lambda: clock.now)
+    assert found.waited_s == 30 and found.last_us == 700.0 and len(clock.sleeps) == 3
+    line = markdown([], [], {**_INFO, "disk": dataclasses.asdict(found)})
+    assert "700 µs of CPU (700 µs after waiting 30 s; still over 100 µs when the wait ended" in line
+    assert settle(tmp_path, 0, measure=lambda _: 700.0, sleep=clock.sleep).waited_s == 0 and len(clock.sleeps) == 3
+
+
+def test_creating_files_is_measured_on_the_disk_and_the_files_are_kept(tmp_path: Path) -> None:
+    assert create_cost_us(tmp_path) > 0 and create_cost_us(tmp_path) > 0
+    probes = sorted(tmp_path.iterdir())
+    assert len(probes) == 2 and all(len(list(probe.iterdir())) == PROBE_FILES for probe in probes)
