@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.settings import Settings
@@ -143,31 +144,35 @@ class QidoController(Controller):
     tags = ["QIDO-RS"]
 
     @get("/studies", operation_id="SearchForStudies")
-    async def search_for_studies(self, request: Request, settings: Settings) -> Response:
+    async def search_for_studies(self, request: Request, settings: NamedDependency[Settings]) -> Response:
         """Studies matching the query keys."""
         return await _answer(request, settings, Level.STUDY, {})
 
     @get("/series", operation_id="SearchForAllSeries")
-    async def search_for_all_series(self, request: Request, settings: Settings) -> Response:
+    async def search_for_all_series(self, request: Request, settings: NamedDependency[Settings]) -> Response:
         """Series of any study matching the query keys."""
         return await _answer(request, settings, Level.SERIES, {})
 
     @get("/studies/{study:str}/series", operation_id="SearchForSeries")
-    async def search_for_series(self, request: Request, settings: Settings, study: str) -> Response:
+    async def search_for_series(self, request: Request, settings: NamedDependency[Settings], study: str) -> Response:
         """Series of one study."""
         return await _answer(request, settings, Level.SERIES, {Level.STUDY: study})
 
     @get("/instances", operation_id="SearchForAllInstances")
-    async def search_for_all_instances(self, request: Request, settings: Settings) -> Response:
+    async def search_for_all_instances(self, request: Request, settings: NamedDependency[Settings]) -> Response:
         """Instances of any study matching the query keys."""
         return await _answer(request, settings, Level.INSTANCE, {})
 
     @get("/studies/{study:str}/instances", operation_id="SearchForStudyInstances")
-    async def search_for_study_instances(self, request: Request, settings: Settings, study: str) -> Response:
+    async def search_for_study_instances(
+        self, request: Request, settings: NamedDependency[Settings], study: str
+    ) -> Response:
         """Instances of one study."""
         return await _answer(request, settings, Level.INSTANCE, {Level.STUDY: study})
 
     @get("/studies/{study:str}/series/{series:str}/instances", operation_id="SearchForInstances")
-    async def search_for_instances(self, request: Request, settings: Settings, study: str, series: str) -> Response:
+    async def search_for_instances(
+        self, request: Request, settings: NamedDependency[Settings], study: str, series: str
+    ) -> Response:
         """Instances of one series."""
         return await _answer(request, settings, Level.INSTANCE, {Level.STUDY: study, Level.SERIES: series})

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.errors import NotAcceptable, NotFound
 from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, render_frame
@@ -115,7 +116,8 @@ class RenderedController(Controller):
         operation_id="RetrieveRendered",
     )
     async def rendered(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
+        series: str | None = None,
         instance: str | None = None, frames: str | None = None,
     ) -> Response:
         """Rendered images of the study, series, instance or frames; or one small thumbnail of them."""

@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import Conflict, InvalidDicom, UnsupportedMediaType
@@ -141,14 +142,16 @@ class StowController(Controller):
 
     @post("/studies", operation_id="StoreInstances")
     async def store_instances(
-        self, request: Request, settings: Settings, store: InstanceStore, identity: Identity
+        self, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+        identity: NamedDependency[Identity]
     ) -> Response:
         """Store the instances of the multipart body, whatever study they belong to."""
         return await store_instances(request, settings, store, identity, None)
 
     @post("/studies/{study:str}", operation_id="StoreStudyInstances")
     async def store_study_instances(
-        self, request: Request, settings: Settings, store: InstanceStore, identity: Identity, study: str
+        self, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+        identity: NamedDependency[Identity], study: str
     ) -> Response:
         """Store the instances of the multipart body that belong to `study`; others are refused."""
         return await store_instances(request, settings, store, identity, study)

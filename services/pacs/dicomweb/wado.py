@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, can_decode, is_native, pixel_media_type
 from pacsbox.core.settings import Settings
@@ -104,7 +105,8 @@ class WadoController(Controller):
 
     @get([level or "/" for level in _LEVELS], operation_id="RetrieveInstances")
     async def retrieve(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
+        series: str | None = None,
         instance: str | None = None,
     ) -> Response:
         """Every instance of the study, series or the one instance, each file as stored unless asked otherwise."""
@@ -118,7 +120,8 @@ class WadoController(Controller):
 
     @get([f"{level}/metadata" for level in _LEVELS], operation_id="RetrieveMetadata")
     async def metadata(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
+        series: str | None = None,
         instance: str | None = None,
     ) -> Response:
         """DICOM JSON of every instance of the study, series or the one instance, bulk data as BulkDataURIs."""
@@ -130,7 +133,8 @@ class WadoController(Controller):
 
     @get("/series/{series:str}/instances/{instance:str}/frames/{frames:str}", operation_id="RetrieveFrames")
     async def retrieve_frames(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
+        series: str, instance: str,
         frames: str,
     ) -> Response:
         """Frames of an instance, one part each, uncompressed or in the stored compressed syntax."""
@@ -148,7 +152,8 @@ class WadoController(Controller):
 
     @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")
     async def retrieve_bulkdata(
-        self, request: Request, store: InstanceStore, settings: Settings, study: str, series: str, instance: str,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
+        series: str, instance: str,
         tag: str,
     ) -> Response:
         """The value behind a BulkDataURI: raw bytes, or one part when multipart is asked for."""

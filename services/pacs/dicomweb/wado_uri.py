@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.imaging import EXPLICIT_LE, ImageType, RenderOptions, Viewport, Window
@@ -79,7 +80,9 @@ def _image_options(query: Mapping[str, str], kind: ImageType) -> RenderOptions:
 
 
 @get("/wado", operation_id="WadoUri", tags=["WADO-URI"])
-async def retrieve_wado_uri(request: Request, store: InstanceStore, settings: Settings) -> Response:
+async def retrieve_wado_uri(
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings]
+) -> Response:
     """One instance as a DICOM file, or one frame of it as a JPEG or PNG image."""
     query = request.query_params
     if query.get("requestType") != "WADO":

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import anyio.to_thread
 import numpy as np
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.errors import Conflict
 from pacsbox.core.imaging import OCTET_STREAM
@@ -81,7 +82,9 @@ async def _decoded(
 
 
 @get("/instances/{public_id:str}/numpy", operation_id="GetInstanceNumpy")
-async def get_instance_numpy(request: Request, store: InstanceStore, settings: Settings, public_id: str) -> Response:
+async def get_instance_numpy(
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+) -> Response:
     """Every frame of the instance, decoded."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     return _numpy_file(await _decoded(request, settings, [instance]), flag(request.query_params, "compress"))
@@ -89,7 +92,8 @@ async def get_instance_numpy(request: Request, store: InstanceStore, settings: S
 
 @get("/instances/{public_id:str}/frames/{frame:int}/numpy", operation_id="GetInstanceFrameNumpy")
 async def get_frame_numpy(
-    request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
+    frame: int
 ) -> Response:
     """One frame of the instance (from 0), decoded."""
     instance = await find_instance_by_id(store.storage.root, public_id)
@@ -99,7 +103,9 @@ async def get_frame_numpy(
 
 
 @get("/series/{public_id:str}/numpy", operation_id="GetSeriesNumpy")
-async def get_series_numpy(request: Request, store: InstanceStore, settings: Settings, public_id: str) -> Response:
+async def get_series_numpy(
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+) -> Response:
     """Every frame of the series in slice order, decoded."""
     order = await series_slice_order(public_id)
     stored = {i.public_id: i for i in await find_instances_of(store.storage.root, Level.SERIES, [public_id])}

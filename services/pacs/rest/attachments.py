@@ -27,6 +27,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.status_codes import HTTP_200_OK
 
@@ -122,7 +123,7 @@ OPERATIONS: dict[str, Operation] = {
 
 
 @get("/instances/{public_id:str}/attachments/{name:str}", operation_id="ListInstanceAttachmentOperations")
-async def attachment_operations(store: InstanceStore, public_id: str, name: str) -> list[str]:
+async def attachment_operations(store: NamedDependency[InstanceStore], public_id: str, name: str) -> list[str]:
     """What can be asked of the attachment."""
     await _dicom_file(store, public_id, name)
     return sorted([*OPERATIONS, "verify-md5"])
@@ -130,7 +131,7 @@ async def attachment_operations(store: InstanceStore, public_id: str, name: str)
 
 @get("/instances/{public_id:str}/attachments/{name:str}/{operation:str}", operation_id="GetInstanceAttachment")
 async def attachment_operation(
-    request: Request, store: InstanceStore, public_id: str, name: str, operation: str
+    request: Request, store: NamedDependency[InstanceStore], public_id: str, name: str, operation: str
 ) -> Response:
     """The attachment's data, size, MD5 or description."""
     instance = await _dicom_file(store, public_id, name)
@@ -141,7 +142,7 @@ async def attachment_operation(
 
 @post("/instances/{public_id:str}/attachments/{name:str}/verify-md5", operation_id="VerifyInstanceAttachment",
       status_code=HTTP_200_OK)
-async def verify_attachment(store: InstanceStore, public_id: str, name: str) -> dict[str, Any]:
+async def verify_attachment(store: NamedDependency[InstanceStore], public_id: str, name: str) -> dict[str, Any]:
     """Check the stored file against the checksum recorded when it was stored."""
     instance = await _dicom_file(store, public_id, name)
     if not await anyio.to_thread.run_sync(matches_checksum, instance.path, instance.checksum):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.errors import BadRequest
@@ -141,7 +142,7 @@ async def find_resources(find: FindRequest) -> list[Any]:
 
 
 @post("/tools/find", operation_id="Find", status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
-async def tools_find(request: Request, settings: Settings) -> list[Any]:
+async def tools_find(request: Request, settings: NamedDependency[Settings]) -> list[Any]:
     """Resources of one level matching the query."""
     find = parse_find(await _json_body(request), settings.limits.search_max_results)
     return await find_resources(find)

@@ -24,6 +24,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from pydicom.uid import ExplicitVRBigEndian
 
 from pacsbox.core.errors import NotFound
@@ -61,7 +62,7 @@ async def file_response(
 
 
 @get("/instances/{public_id:str}/file", operation_id="GetInstanceFile")
-async def get_instance_file(request: Request, store: InstanceStore, public_id: str) -> Response:
+async def get_instance_file(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> Response:
     """The stored DICOM file, exactly as stored."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     return await file_response(request, store, instance, f'attachment; filename="{public_id}.dcm"')
@@ -73,19 +74,19 @@ async def _dataset(store: InstanceStore, public_id: str) -> dict[str, Any]:
 
 
 @get("/instances/{public_id:str}/tags", operation_id="GetInstanceTags")
-async def get_instance_tags(request: Request, store: InstanceStore, public_id: str) -> dict[str, Any]:
+async def get_instance_tags(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
     """Every attribute of the instance: `{"gggg,eeee": {"Name", "Type", "Value"}}`."""
     return tags_in_asked_form(request.query_params, full_tags(await _dataset(store, public_id)))
 
 
 @get("/instances/{public_id:str}/simplified-tags", operation_id="GetInstanceSimplifiedTags")
-async def get_instance_simplified_tags(store: InstanceStore, public_id: str) -> dict[str, Any]:
+async def get_instance_simplified_tags(store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
     """Every attribute of the instance: `{"PatientName": "Doe^Jane", ...}`."""
     return simplified_tags(full_tags(await _dataset(store, public_id)))
 
 
 @get("/instances/{public_id:str}/frames", operation_id="ListInstanceFrames")
-async def list_instance_frames(store: InstanceStore, public_id: str) -> list[int]:
+async def list_instance_frames(store: NamedDependency[InstanceStore], public_id: str) -> list[int]:
     """Indices of the instance's frames, from 0."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     return list(range(instance.number_of_frames))
@@ -100,7 +101,8 @@ def check_frame(instance: StoredInstance, frame: int) -> None:
 
 @get("/instances/{public_id:str}/frames/{frame:int}/raw", operation_id="GetInstanceRawFrame")
 async def get_raw_frame(
-    request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
+    frame: int
 ) -> Response:
     """Frame `frame` (from 0) as the file holds it, neither decoded nor rendered."""
     instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
@@ -130,14 +132,17 @@ async def _preview(request: Request, store: InstanceStore, settings: Settings, p
 
 @get("/instances/{public_id:str}/frames/{frame:int}/preview", operation_id="PreviewInstanceFrame")
 async def preview_instance_frame(
-    request: Request, store: InstanceStore, settings: Settings, public_id: str, frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
+    frame: int
 ) -> Response:
     """Frame `frame` (from 0) rendered with the file's own window."""
     return await _preview(request, store, settings, public_id, frame)
 
 
 @get("/instances/{public_id:str}/preview", operation_id="PreviewInstance")
-async def preview_instance(request: Request, store: InstanceStore, settings: Settings, public_id: str) -> Response:
+async def preview_instance(
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+) -> Response:
     """The first frame rendered with the file's own window."""
     return await _preview(request, store, settings, public_id, 0)
 

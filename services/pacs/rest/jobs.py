@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.app import editor_only
@@ -27,7 +28,7 @@ async def get_one_job(job_id: str) -> dict[str, Any]:
 
 
 @post("/jobs/{job_id:str}/cancel", operation_id="CancelJob", guards=[editor_only], status_code=HTTP_200_OK)
-async def cancel_job(job_id: str, jobs: JobRunner) -> dict[str, Any]:
+async def cancel_job(job_id: str, jobs: NamedDependency[JobRunner]) -> dict[str, Any]:
     """Ask a running job to stop: 404 unknown job, 409 when it already ended."""
     await jobs.cancel(job_id)
     return {}

@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.app import editor_only
@@ -96,7 +97,7 @@ async def delete_modality(name: str) -> dict[str, Any]:
 
 
 @post("/modalities/{name:str}/echo", operation_id="EchoModality", guards=[editor_only], status_code=HTTP_200_OK)
-async def echo_modality(name: str, settings: Settings) -> dict[str, Any]:
+async def echo_modality(name: str, settings: NamedDependency[Settings]) -> dict[str, Any]:
     """C-ECHO; 503 naming the remote when it cannot be reached or refuses."""
     remote = await get_remote(name)
     seconds = await asyncio.to_thread(scu.echo, remote, settings)
@@ -105,7 +106,7 @@ async def echo_modality(name: str, settings: Settings) -> dict[str, Any]:
 
 @post("/modalities/{name:str}/query", operation_id="QueryModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
-async def query_modality(name: str, request: Request, settings: Settings) -> Response:
+async def query_modality(name: str, request: Request, settings: NamedDependency[Settings]) -> Response:
     """C-FIND at Study, Series or Instance (or Patient) level with QIDO-like keys; answers the matches as DICOM JSON."""
     body = await _body(request)
     if not isinstance(body, dict) or not isinstance(body.get("Query", {}), dict):
@@ -161,7 +162,8 @@ async def _retrieve(
 @post("/modalities/{name:str}/move", operation_id="MoveFromModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def move_from_modality(
-    name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
+    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """C-MOVE job: into pacsbox (our AE), or to `TargetAet`. Body: {"Level", "Resources", "TargetAet"?, "Synchronous"?}."""
     return await _retrieve(name, RetrieveMode.MOVE, request, settings, store, jobs, listener)
@@ -170,7 +172,8 @@ async def move_from_modality(
 @post("/modalities/{name:str}/get", operation_id="GetFromModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def get_from_modality(
-    name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
+    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """C-GET job into pacsbox. Body: {"Level", "Resources", "Synchronous"?}."""
     return await _retrieve(name, RetrieveMode.GET, request, settings, store, jobs, listener)
@@ -179,7 +182,8 @@ async def get_from_modality(
 @post("/modalities/{name:str}/retrieve", operation_id="RetrieveFromModality", guards=[editor_only],
       status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
 async def retrieve_from_modality(
-    name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner, listener: DicomListener
+    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """Retrieve job into pacsbox with the remote server's retrieve mode (C-MOVE or C-GET)."""
     return await _retrieve(name, None, request, settings, store, jobs, listener)
@@ -202,7 +206,8 @@ async def _instances_of(store: InstanceStore, public_ids: list[str]) -> list[Sto
 @post("/modalities/{name:str}/store", operation_id="StoreToModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def store_to_modality(
-    name: str, request: Request, settings: Settings, store: InstanceStore, jobs: JobRunner
+    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    jobs: NamedDependency[JobRunner]
 ) -> dict[str, Any]:
     """C-STORE job of Orthanc IDs (any level). Body: an ID, a list of IDs, or {"Resources": [...], "Synchronous"?}."""
     body = await _body(request)

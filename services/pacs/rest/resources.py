@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.status_codes import HTTP_200_OK
 
@@ -46,7 +47,7 @@ def _routes(level: Level) -> list[HTTPRouteHandler]:
 
     @delete(f"{collection}/{{public_id:str}}", operation_id=f"Delete{level.value}", guards=[editor_only],
             status_code=HTTP_200_OK)
-    async def delete_resource(store: InstanceStore, public_id: str) -> dict[str, Any]:
+    async def delete_resource(store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
         """Delete the resource, its descendants and parents left empty; name the nearest ancestor left."""
         chain = await ancestors(level, public_id)
         await store.delete(level, public_id)

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 
 from pacsbox.core.errors import NotFound
@@ -67,7 +68,7 @@ def _statistics_route(level: Level) -> HTTPRouteHandler:
 
 def _shared_tags_route(level: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/shared-tags", operation_id=f"Get{level.value}SharedTags")
-    async def shared_tags(request: Request, store: InstanceStore, public_id: str) -> dict[str, Any]:
+    async def shared_tags(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
         """The attributes with one value across every instance of the resource."""
         found = await find_instances_of(store.storage.root, level, [public_id], with_metadata=True)
         if not found:

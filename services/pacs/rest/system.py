@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 
 from pacsbox.core.settings import Settings
 from pacsbox.pacs.rest.summaries import size_fields
@@ -26,7 +27,7 @@ API_VERSION = 16
 
 
 @get("/system", operation_id="GetSystem")
-async def get_system(request: Request, settings: Settings) -> dict[str, object]:
+async def get_system(request: Request, settings: NamedDependency[Settings]) -> dict[str, object]:
     """The server's name, versions, DICOM identity and ports."""
     server = request.scope.get("server") or ("", 0)
     return {

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.app import Identity, editor_only
@@ -33,7 +34,8 @@ def instance_answer(result: StoreResult) -> dict[str, Any]:
 
 @post("/instances", operation_id="UploadInstances", status_code=HTTP_200_OK, guards=[editor_only])
 async def upload_instances(
-    request: Request, store: InstanceStore, identity: Identity, settings: Settings
+    request: Request, store: NamedDependency[InstanceStore], identity: NamedDependency[Identity],
+    settings: NamedDependency[Settings]
 ) -> Response:
     """Store the DICOM file (or every DICOM file of the ZIP) in the body.
 

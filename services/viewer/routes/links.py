@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import post
+from litestar.di import NamedDependency
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest, Forbidden
@@ -34,7 +35,10 @@ MAX_BODY = 64 * 1024
 
 
 @post("/api/links", operation_id="CreateLink", tags=["links"], status_code=201, request_max_body_size=MAX_BODY)
-async def create_link(data: LinkRequest, settings: Settings, identity: Identity, pacs: PacsClient) -> dict[str, Any]:
+async def create_link(
+    data: LinkRequest, settings: NamedDependency[Settings], identity: NamedDependency[Identity],
+    pacs: NamedDependency[PacsClient]
+) -> dict[str, Any]:
     """The viewer URL of a study the caller can see; editors only."""
     if not identity.can_edit:
         raise Forbidden(f"creating links needs canEditResource: user {identity.user!r} may only read")

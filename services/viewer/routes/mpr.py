@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from pacsbox.core.app import Identity
@@ -23,8 +24,8 @@ __all__ = ["retrieve_mpr"]
 @get("/api/studies/{study:str}/series/{series:str}/mpr", operation_id="RetrieveMpr", tags=["render"])
 async def retrieve_mpr(
     request: Request,
-    settings: Settings,
-    identity: Identity,
+    settings: NamedDependency[Settings],
+    identity: NamedDependency[Identity],
     study: str,
     series: str,
     plane: str = "axial",

@@ -13,6 +13,7 @@ import mimetypes
 from pathlib import Path, PurePosixPath
 
 from litestar import MediaType, Response, get
+from litestar.di import NamedDependency
 from litestar.response import File
 
 from pacsbox.core.errors import NotFound, Unavailable
@@ -38,14 +39,14 @@ def _build(settings: Settings) -> Path:
 
 
 @get("/app-config.js", operation_id="OhifAppConfig", include_in_schema=False)
-async def ohif_app_config(settings: Settings) -> Response:
+async def ohif_app_config(settings: NamedDependency[Settings]) -> Response:
     """OHIF's configuration for this stack."""
     _build(settings)
     return Response(app_config_js(settings), media_type="text/javascript; charset=utf-8", headers=NO_CACHE)
 
 
 @get(["/", "/{path:path}"], operation_id="OhifFile", include_in_schema=False)
-async def ohif_file(settings: Settings, path: str = "/") -> Response | File:
+async def ohif_file(settings: NamedDependency[Settings], path: str = "/") -> Response | File:
     """A file of the build, or `index.html` for the viewer's own pages."""
     folder = _build(settings)
     relative = PurePosixPath(path.lstrip("/"))

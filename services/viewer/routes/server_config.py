@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get
+from litestar.di import NamedDependency
 
 from pacsbox.core.settings import Settings
 from pacsbox.viewer.urls import VIEWER_BASE, ViewerUrls
@@ -34,6 +35,6 @@ def server_config_of(settings: Settings) -> dict[str, Any]:
 
 
 @get("/api/server-config", operation_id="ServerConfig", tags=["config"])
-async def server_config(settings: Settings) -> dict[str, Any]:
+async def server_config(settings: NamedDependency[Settings]) -> dict[str, Any]:
     """The server settings viewers read: DICOMweb roots, tokenServer, refreshServer, sign-in page."""
     return server_config_of(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from pacsbox.core.app import Identity
@@ -17,8 +18,8 @@ __all__ = ["retrieve_volume_rendering"]
 @get("/api/studies/{study:str}/series/{series:str}/volume", operation_id="RetrieveVolumeRendering", tags=["render"])
 async def retrieve_volume_rendering(
     request: Request,
-    settings: Settings,
-    identity: Identity,
+    settings: NamedDependency[Settings],
+    identity: NamedDependency[Identity],
     study: str,
     series: str,
     mode: str = Parameter(default="iso", description="iso (a surface at `threshold`) or volume (composited)"),
