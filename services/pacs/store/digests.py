@@ -15,18 +15,14 @@ from pacsbox.pacs.store.files import CHECKSUM_SIZE, checksum_of
 
 __all__ = ["file_digest", "matches_checksum"]
 
-_CHUNK = 1 << 20
 _EARLIER = {32: "md5", 64: "sha256"}
 """The hashlib algorithm of a checksum written by an earlier version, by its number of hex digits."""
 
 
 def file_digest(path: Path, algorithm: str) -> str:
     """Hex digest of the file at `path` (`algorithm`: a hashlib name). Blocking: run it off the event loop."""
-    digest = hashlib.new(algorithm)
     with open(path, "rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, algorithm).hexdigest()
 
 
 def matches_checksum(path: Path, checksum: str) -> bool:

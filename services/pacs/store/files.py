@@ -27,6 +27,7 @@ import ctypes
 import errno
 import fcntl
 import functools
+import hashlib
 import itertools
 import mmap
 import os
@@ -117,11 +118,8 @@ def file_checksum(data: bytes) -> str:
 
 
 def checksum_of(stream: BinaryIO) -> str:
-    """`file_checksum` of what is left to read in `stream`, read 1 MB at a time."""
-    digest = blake3.blake3()
-    while chunk := stream.read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest(CHECKSUM_SIZE)
+    """`file_checksum` of what is left to read in `stream` (read into one reused buffer by `hashlib.file_digest`)."""
+    return hashlib.file_digest(stream, blake3.blake3).hexdigest(CHECKSUM_SIZE)  # type: ignore[arg-type]
 
 
 def make_durable(path: Path, data: bytes | None = None) -> str:
