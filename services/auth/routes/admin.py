@@ -18,6 +18,7 @@ import datetime as dt
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from pacsbox.auth.authlog import Event, query_log
@@ -66,7 +67,7 @@ class AdminController(Controller):
         return {"users": [user.as_json() for user in await list_users()]}
 
     @post("/users/{username:str}/revoke", operation_id="RevokeUserTokens", status_code=200)
-    async def revoke(self, request: Request, username: str) -> dict[str, Any]:
+    async def revoke(self, request: Request, username: FromPath[str]) -> dict[str, Any]:
         """Revoke the user's sessions and unused one-off tokens; refused from the next request on."""
         ctx: AuthContext = context(request)
         count = await revoke_user_tokens(
@@ -76,7 +77,7 @@ class AdminController(Controller):
         return {"username": username, "revokedSessions": count}
 
     @post("/users/{username:str}/deactivate", operation_id="DeactivateUser", status_code=200)
-    async def deactivate(self, request: Request, username: str) -> dict[str, Any]:
+    async def deactivate(self, request: Request, username: FromPath[str]) -> dict[str, Any]:
         """Deactivate the user and revoke all its tokens."""
         ctx: AuthContext = context(request)
         user = await deactivate_user(ctx.revocations, username, access_lifetime=ctx.settings.access_token_lifetime,
@@ -84,19 +85,19 @@ class AdminController(Controller):
         return user.as_json()
 
     @post("/users/{username:str}/activate", operation_id="ActivateUser", status_code=200)
-    async def activate(self, request: Request, username: str) -> dict[str, Any]:
+    async def activate(self, request: Request, username: FromPath[str]) -> dict[str, Any]:
         """Let a deactivated user sign in again (its old tokens stay revoked)."""
         return (await set_active(username, True, address=client_address(request), by=ADMIN)).as_json()
 
     @get("/log", operation_id="AuthorizationLog")
     async def log(
         self,
-        user: str | None = None,
-        event: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
+        user: FromQuery[str | None] = None,
+        event: FromQuery[str | None] = None,
+        since: FromQuery[str | None] = None,
+        until: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 20,
+        offset: FromQuery[int] = 0,
     ) -> dict[str, Any]:
         """The authorization log filtered by user, event and date range (`since` <= time < `until`)."""
         if not 1 <= limit <= MAX_PAGE:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
+from litestar.params import FromQuery
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.oneoff import redeem
 from pacsbox.auth.routes._common import client_address, context, page
@@ -25,7 +26,7 @@ _TITLES = {400: "This link is not valid", 401: "This login link has expired", 40
 
 
 @get("/oauth", operation_id="OAuthLanding")
-async def oauth(request: Request, token: str = "", redirect: str = "") -> Response:
+async def oauth(request: Request, token: FromQuery[str] = "", redirect: FromQuery[str] = "") -> Response:
     """Sign in with a one-off login link and open the viewer."""
     ctx: AuthContext = context(request)
     try:

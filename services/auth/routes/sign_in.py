@@ -10,10 +10,12 @@ JSON `{username, password}` answers `{token, link, expiresAt}`.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar import MediaType, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect
 from pacsbox.auth.context import AuthContext
 from pacsbox.auth.logins import sign_in_user
@@ -45,9 +47,9 @@ def _field(fields: dict, name: str) -> str:
 @get("/sign-in", operation_id="SignInPage")
 async def sign_in_page(
     request: Request,
-    redirect: str = "",
-    return_uri: str = "",
-    viewer_state: str = Parameter(query="state", default=""),
+    redirect: FromQuery[str] = "",
+    return_uri: FromQuery[str] = "",
+    viewer_state: Annotated[str, QueryParameter(name="state")] = "",
 ) -> Response:
     """The login form; refuses a redirect target outside the allowed origins."""
     ctx: AuthContext = context(request)

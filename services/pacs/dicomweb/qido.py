@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from pacsbox.core.errors import BadRequest, NotAcceptable
 from pacsbox.core.settings import Settings
@@ -154,7 +155,9 @@ class QidoController(Controller):
         return await _answer(request, settings, Level.SERIES, {})
 
     @get("/studies/{study:str}/series", operation_id="SearchForSeries")
-    async def search_for_series(self, request: Request, settings: NamedDependency[Settings], study: str) -> Response:
+    async def search_for_series(
+        self, request: Request, settings: NamedDependency[Settings], study: FromPath[str]
+    ) -> Response:
         """Series of one study."""
         return await _answer(request, settings, Level.SERIES, {Level.STUDY: study})
 
@@ -165,14 +168,14 @@ class QidoController(Controller):
 
     @get("/studies/{study:str}/instances", operation_id="SearchForStudyInstances")
     async def search_for_study_instances(
-        self, request: Request, settings: NamedDependency[Settings], study: str
+        self, request: Request, settings: NamedDependency[Settings], study: FromPath[str]
     ) -> Response:
         """Instances of one study."""
         return await _answer(request, settings, Level.INSTANCE, {Level.STUDY: study})
 
     @get("/studies/{study:str}/series/{series:str}/instances", operation_id="SearchForInstances")
     async def search_for_instances(
-        self, request: Request, settings: NamedDependency[Settings], study: str, series: str
+        self, request: Request, settings: NamedDependency[Settings], study: FromPath[str], series: FromPath[str]
     ) -> Response:
         """Instances of one series."""
         return await _answer(request, settings, Level.INSTANCE, {Level.STUDY: study, Level.SERIES: series})

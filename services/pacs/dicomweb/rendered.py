@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from pacsbox.core.errors import NotAcceptable, NotFound
 from pacsbox.core.imaging import ImageType, RenderOptions, Viewport, render_frame
@@ -116,9 +117,9 @@ class RenderedController(Controller):
         operation_id="RetrieveRendered",
     )
     async def rendered(
-        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
-        series: str | None = None,
-        instance: str | None = None, frames: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+        study: FromPath[str], series: FromPath[str | None] = None, instance: FromPath[str | None] = None,
+        frames: FromPath[str | None] = None
     ) -> Response:
         """Rendered images of the study, series, instance or frames; or one small thumbnail of them."""
         thumbnail = request.url.path.endswith("/thumbnail")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import Conflict, InvalidDicom, UnsupportedMediaType
@@ -151,7 +152,7 @@ class StowController(Controller):
     @post("/studies/{study:str}", operation_id="StoreStudyInstances")
     async def store_study_instances(
         self, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
-        identity: NamedDependency[Identity], study: str
+        identity: NamedDependency[Identity], study: FromPath[str]
     ) -> Response:
         """Store the instances of the multipart body that belong to `study`; others are refused."""
         return await store_instances(request, settings, store, identity, study)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from pacsbox.core.imaging import EXPLICIT_LE, OCTET_STREAM, PIXEL_TAGS, can_decode, is_native, pixel_media_type
 from pacsbox.core.settings import Settings
@@ -105,9 +106,8 @@ class WadoController(Controller):
 
     @get([level or "/" for level in _LEVELS], operation_id="RetrieveInstances")
     async def retrieve(
-        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
-        series: str | None = None,
-        instance: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+        study: FromPath[str], series: FromPath[str | None] = None, instance: FromPath[str | None] = None
     ) -> Response:
         """Every instance of the study, series or the one instance, each file as stored unless asked otherwise."""
         syntaxes = instance_syntaxes(_ranges(request))
@@ -120,9 +120,8 @@ class WadoController(Controller):
 
     @get([f"{level}/metadata" for level in _LEVELS], operation_id="RetrieveMetadata")
     async def metadata(
-        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
-        series: str | None = None,
-        instance: str | None = None,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+        study: FromPath[str], series: FromPath[str | None] = None, instance: FromPath[str | None] = None
     ) -> Response:
         """DICOM JSON of every instance of the study, series or the one instance, bulk data as BulkDataURIs."""
         ranges = _ranges(request)
@@ -133,9 +132,8 @@ class WadoController(Controller):
 
     @get("/series/{series:str}/instances/{instance:str}/frames/{frames:str}", operation_id="RetrieveFrames")
     async def retrieve_frames(
-        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
-        series: str, instance: str,
-        frames: str,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+        study: FromPath[str], series: FromPath[str], instance: FromPath[str], frames: FromPath[str]
     ) -> Response:
         """Frames of an instance, one part each, uncompressed or in the stored compressed syntax."""
         numbers = parse_frame_numbers(frames)
@@ -152,9 +150,8 @@ class WadoController(Controller):
 
     @get("/series/{series:str}/instances/{instance:str}/bulk/{tag:str}", operation_id="RetrieveBulkdata")
     async def retrieve_bulkdata(
-        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], study: str,
-        series: str, instance: str,
-        tag: str,
+        self, request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+        study: FromPath[str], series: FromPath[str], instance: FromPath[str], tag: FromPath[str]
     ) -> Response:
         """The value behind a BulkDataURI: raw bytes, or one part when multipart is asked for."""
         number = parse_tag(tag)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from pacsbox.pacs.store import InstanceStore
@@ -70,7 +71,7 @@ def entry_names(files: list[ArchiveFile]) -> Iterator[str]:
 
 def _route(level: Level) -> object:
     @get(f"/{level.plural}/{{public_id:str}}/archive", operation_id=f"Archive{level.value}")
-    async def archive(store: NamedDependency[InstanceStore], public_id: str) -> Stream:
+    async def archive(store: NamedDependency[InstanceStore], public_id: FromPath[str]) -> Stream:
         """Every instance file under the resource, byte for byte, in one ZIP (stored, not compressed)."""
         files = await archive_files(level, public_id)
         entries = [

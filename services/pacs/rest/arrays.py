@@ -25,6 +25,7 @@ import anyio.to_thread
 import numpy as np
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from pacsbox.core.errors import Conflict
 from pacsbox.core.imaging import OCTET_STREAM
@@ -83,7 +84,8 @@ async def _decoded(
 
 @get("/instances/{public_id:str}/numpy", operation_id="GetInstanceNumpy")
 async def get_instance_numpy(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str]
 ) -> Response:
     """Every frame of the instance, decoded."""
     instance = await find_instance_by_id(store.storage.root, public_id)
@@ -92,8 +94,8 @@ async def get_instance_numpy(
 
 @get("/instances/{public_id:str}/frames/{frame:int}/numpy", operation_id="GetInstanceFrameNumpy")
 async def get_frame_numpy(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
-    frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str], frame: FromPath[int]
 ) -> Response:
     """One frame of the instance (from 0), decoded."""
     instance = await find_instance_by_id(store.storage.root, public_id)
@@ -104,7 +106,8 @@ async def get_frame_numpy(
 
 @get("/series/{public_id:str}/numpy", operation_id="GetSeriesNumpy")
 async def get_series_numpy(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str]
 ) -> Response:
     """Every frame of the series in slice order, decoded."""
     order = await series_slice_order(public_id)

@@ -28,6 +28,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.handlers import HTTPRouteHandler
 from litestar.status_codes import HTTP_200_OK
 
@@ -52,7 +53,7 @@ _TEXT = "text/plain"
 
 def _attachments_route(level: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/attachments", operation_id=f"List{level.value}Attachments")
-    async def attachments(request: Request, public_id: str) -> list[str] | dict[str, int]:
+    async def attachments(request: Request, public_id: FromPath[str]) -> list[str] | dict[str, int]:
         """The resource's attachments: an instance's DICOM file, nothing for the levels above."""
         if not await read_resource_rows(level, [public_id]):
             raise NotFound(f"{level.value} {public_id} is not stored here")
@@ -123,7 +124,9 @@ OPERATIONS: dict[str, Operation] = {
 
 
 @get("/instances/{public_id:str}/attachments/{name:str}", operation_id="ListInstanceAttachmentOperations")
-async def attachment_operations(store: NamedDependency[InstanceStore], public_id: str, name: str) -> list[str]:
+async def attachment_operations(
+    store: NamedDependency[InstanceStore], public_id: FromPath[str], name: FromPath[str]
+) -> list[str]:
     """What can be asked of the attachment."""
     await _dicom_file(store, public_id, name)
     return sorted([*OPERATIONS, "verify-md5"])
@@ -131,7 +134,8 @@ async def attachment_operations(store: NamedDependency[InstanceStore], public_id
 
 @get("/instances/{public_id:str}/attachments/{name:str}/{operation:str}", operation_id="GetInstanceAttachment")
 async def attachment_operation(
-    request: Request, store: NamedDependency[InstanceStore], public_id: str, name: str, operation: str
+    request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str], name: FromPath[str],
+    operation: FromPath[str]
 ) -> Response:
     """The attachment's data, size, MD5 or description."""
     instance = await _dicom_file(store, public_id, name)
@@ -142,7 +146,9 @@ async def attachment_operation(
 
 @post("/instances/{public_id:str}/attachments/{name:str}/verify-md5", operation_id="VerifyInstanceAttachment",
       status_code=HTTP_200_OK)
-async def verify_attachment(store: NamedDependency[InstanceStore], public_id: str, name: str) -> dict[str, Any]:
+async def verify_attachment(
+    store: NamedDependency[InstanceStore], public_id: FromPath[str], name: FromPath[str]
+) -> dict[str, Any]:
     """Check the stored file against the checksum recorded when it was stored."""
     instance = await _dicom_file(store, public_id, name)
     if not await anyio.to_thread.run_sync(matches_checksum, instance.path, instance.checksum):

@@ -21,6 +21,7 @@ import json
 import anyio.to_thread
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from pydicom.uid import EncapsulatedPDFStorage
 
 from pacsbox.core.errors import NotFound
@@ -37,7 +38,9 @@ __all__ = ["CONTENT_ROUTES"]
     ["/instances/{public_id:str}/content", "/instances/{public_id:str}/content/{steps:path}"],
     operation_id="GetInstanceContent",
 )
-async def get_instance_content(store: NamedDependency[InstanceStore], public_id: str, steps: str = "") -> Response:
+async def get_instance_content(
+    store: NamedDependency[InstanceStore], public_id: FromPath[str], steps: FromPath[str] = ""
+) -> Response:
     """The dataset, sequence, item, fragment or value that the path names."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     found = await anyio.to_thread.run_sync(lambda: read_content(instance.path, steps.split("/")))
@@ -47,7 +50,7 @@ async def get_instance_content(store: NamedDependency[InstanceStore], public_id:
 
 
 @get("/instances/{public_id:str}/pdf", operation_id="GetInstancePdf")
-async def get_instance_pdf(store: NamedDependency[InstanceStore], public_id: str) -> Response:
+async def get_instance_pdf(store: NamedDependency[InstanceStore], public_id: FromPath[str]) -> Response:
     """The PDF document an Encapsulated PDF instance holds."""
     instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
     mime = element_text(json.loads(instance.metadata or "{}").get("00420012", {}))

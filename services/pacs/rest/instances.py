@@ -25,6 +25,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from pydicom.uid import ExplicitVRBigEndian
 
 from pacsbox.core.errors import NotFound
@@ -62,7 +63,9 @@ async def file_response(
 
 
 @get("/instances/{public_id:str}/file", operation_id="GetInstanceFile")
-async def get_instance_file(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> Response:
+async def get_instance_file(
+    request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str]
+) -> Response:
     """The stored DICOM file, exactly as stored."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     return await file_response(request, store, instance, f'attachment; filename="{public_id}.dcm"')
@@ -74,19 +77,23 @@ async def _dataset(store: InstanceStore, public_id: str) -> dict[str, Any]:
 
 
 @get("/instances/{public_id:str}/tags", operation_id="GetInstanceTags")
-async def get_instance_tags(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
+async def get_instance_tags(
+    request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str]
+) -> dict[str, Any]:
     """Every attribute of the instance: `{"gggg,eeee": {"Name", "Type", "Value"}}`."""
     return tags_in_asked_form(request.query_params, full_tags(await _dataset(store, public_id)))
 
 
 @get("/instances/{public_id:str}/simplified-tags", operation_id="GetInstanceSimplifiedTags")
-async def get_instance_simplified_tags(store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
+async def get_instance_simplified_tags(
+    store: NamedDependency[InstanceStore], public_id: FromPath[str]
+) -> dict[str, Any]:
     """Every attribute of the instance: `{"PatientName": "Doe^Jane", ...}`."""
     return simplified_tags(full_tags(await _dataset(store, public_id)))
 
 
 @get("/instances/{public_id:str}/frames", operation_id="ListInstanceFrames")
-async def list_instance_frames(store: NamedDependency[InstanceStore], public_id: str) -> list[int]:
+async def list_instance_frames(store: NamedDependency[InstanceStore], public_id: FromPath[str]) -> list[int]:
     """Indices of the instance's frames, from 0."""
     instance = await find_instance_by_id(store.storage.root, public_id)
     return list(range(instance.number_of_frames))
@@ -101,8 +108,8 @@ def check_frame(instance: StoredInstance, frame: int) -> None:
 
 @get("/instances/{public_id:str}/frames/{frame:int}/raw", operation_id="GetInstanceRawFrame")
 async def get_raw_frame(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
-    frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str], frame: FromPath[int]
 ) -> Response:
     """Frame `frame` (from 0) as the file holds it, neither decoded nor rendered."""
     instance = await find_instance_by_id(store.storage.root, public_id, with_metadata=True)
@@ -132,8 +139,8 @@ async def _preview(request: Request, store: InstanceStore, settings: Settings, p
 
 @get("/instances/{public_id:str}/frames/{frame:int}/preview", operation_id="PreviewInstanceFrame")
 async def preview_instance_frame(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str,
-    frame: int
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str], frame: FromPath[int]
 ) -> Response:
     """Frame `frame` (from 0) rendered with the file's own window."""
     return await _preview(request, store, settings, public_id, frame)
@@ -141,7 +148,8 @@ async def preview_instance_frame(
 
 @get("/instances/{public_id:str}/preview", operation_id="PreviewInstance")
 async def preview_instance(
-    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings], public_id: str
+    request: Request, store: NamedDependency[InstanceStore], settings: NamedDependency[Settings],
+    public_id: FromPath[str]
 ) -> Response:
     """The first frame rendered with the file's own window."""
     return await _preview(request, store, settings, public_id, 0)

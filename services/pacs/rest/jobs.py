@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.app import editor_only
@@ -22,13 +23,13 @@ async def list_all_jobs(request: Request) -> Any:
 
 
 @get("/jobs/{job_id:str}", operation_id="GetJob")
-async def get_one_job(job_id: str) -> dict[str, Any]:
+async def get_one_job(job_id: FromPath[str]) -> dict[str, Any]:
     """State, progress (percent), times, error and content of one job."""
     return await get_job(job_id)
 
 
 @post("/jobs/{job_id:str}/cancel", operation_id="CancelJob", guards=[editor_only], status_code=HTTP_200_OK)
-async def cancel_job(job_id: str, jobs: NamedDependency[JobRunner]) -> dict[str, Any]:
+async def cancel_job(job_id: FromPath[str], jobs: NamedDependency[JobRunner]) -> dict[str, Any]:
     """Ask a running job to stop: 404 unknown job, 409 when it already ended."""
     await jobs.cancel(job_id)
     return {}

@@ -22,6 +22,7 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from pacsbox.core.app import editor_only
@@ -76,13 +77,13 @@ async def list_modalities(request: Request) -> Any:
 
 
 @get(["/modalities/{name:str}", "/modalities/{name:str}/configuration"], operation_id="GetModality")
-async def get_modality(name: str) -> dict[str, Any]:
+async def get_modality(name: FromPath[str]) -> dict[str, Any]:
     """One remote server's configuration."""
     return (await get_remote(name)).to_json()
 
 
 @put("/modalities/{name:str}", operation_id="PutModality", guards=[editor_only], request_max_body_size=MAX_BODY)
-async def put_modality(name: str, request: Request) -> dict[str, Any]:
+async def put_modality(name: FromPath[str], request: Request) -> dict[str, Any]:
     """Create or replace a remote server; a bad field is a 400 naming it."""
     remote = RemoteServer.from_json(name, await _body(request))
     await save_remote(remote)
@@ -90,14 +91,14 @@ async def put_modality(name: str, request: Request) -> dict[str, Any]:
 
 
 @delete("/modalities/{name:str}", operation_id="DeleteModality", guards=[editor_only], status_code=HTTP_200_OK)
-async def delete_modality(name: str) -> dict[str, Any]:
+async def delete_modality(name: FromPath[str]) -> dict[str, Any]:
     """Forget a remote server (its AE title stops being known to the SCP)."""
     await delete_remote(name)
     return {}
 
 
 @post("/modalities/{name:str}/echo", operation_id="EchoModality", guards=[editor_only], status_code=HTTP_200_OK)
-async def echo_modality(name: str, settings: NamedDependency[Settings]) -> dict[str, Any]:
+async def echo_modality(name: FromPath[str], settings: NamedDependency[Settings]) -> dict[str, Any]:
     """C-ECHO; 503 naming the remote when it cannot be reached or refuses."""
     remote = await get_remote(name)
     seconds = await asyncio.to_thread(scu.echo, remote, settings)
@@ -106,7 +107,7 @@ async def echo_modality(name: str, settings: NamedDependency[Settings]) -> dict[
 
 @post("/modalities/{name:str}/query", operation_id="QueryModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
-async def query_modality(name: str, request: Request, settings: NamedDependency[Settings]) -> Response:
+async def query_modality(name: FromPath[str], request: Request, settings: NamedDependency[Settings]) -> Response:
     """C-FIND at Study, Series or Instance (or Patient) level with QIDO-like keys; answers the matches as DICOM JSON."""
     body = await _body(request)
     if not isinstance(body, dict) or not isinstance(body.get("Query", {}), dict):
@@ -162,7 +163,7 @@ async def _retrieve(
 @post("/modalities/{name:str}/move", operation_id="MoveFromModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def move_from_modality(
-    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    name: FromPath[str], request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
     jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """C-MOVE job: into pacsbox (our AE), or to `TargetAet`. Body: {"Level", "Resources", "TargetAet"?, "Synchronous"?}."""
@@ -172,7 +173,7 @@ async def move_from_modality(
 @post("/modalities/{name:str}/get", operation_id="GetFromModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def get_from_modality(
-    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    name: FromPath[str], request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
     jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """C-GET job into pacsbox. Body: {"Level", "Resources", "Synchronous"?}."""
@@ -182,7 +183,7 @@ async def get_from_modality(
 @post("/modalities/{name:str}/retrieve", operation_id="RetrieveFromModality", guards=[editor_only],
       status_code=HTTP_200_OK, request_max_body_size=MAX_BODY)
 async def retrieve_from_modality(
-    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    name: FromPath[str], request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
     jobs: NamedDependency[JobRunner], listener: NamedDependency[DicomListener]
 ) -> dict[str, Any]:
     """Retrieve job into pacsbox with the remote server's retrieve mode (C-MOVE or C-GET)."""
@@ -206,7 +207,7 @@ async def _instances_of(store: InstanceStore, public_ids: list[str]) -> list[Sto
 @post("/modalities/{name:str}/store", operation_id="StoreToModality", guards=[editor_only], status_code=HTTP_200_OK,
       request_max_body_size=MAX_BODY)
 async def store_to_modality(
-    name: str, request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
+    name: FromPath[str], request: Request, settings: NamedDependency[Settings], store: NamedDependency[InstanceStore],
     jobs: NamedDependency[JobRunner]
 ) -> dict[str, Any]:
     """C-STORE job of Orthanc IDs (any level). Body: an ID, a list of IDs, or {"Resources": [...], "Synchronous"?}."""

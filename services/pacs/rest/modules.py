@@ -25,6 +25,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.handlers import HTTPRouteHandler
 from pydicom.datadict import tag_for_keyword
 
@@ -90,7 +91,9 @@ MODULES: dict[tuple[Level, str], frozenset[str]] = {
 
 def _module_route(level: Level, route: str, keys: frozenset[str]) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/{route}", operation_id=f"Get{level.value}{route.title().replace('-', '')}")
-    async def module(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
+    async def module(
+        request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str]
+    ) -> dict[str, Any]:
         """The module's attributes that the resource's first instance has."""
         found = await find_instances_of(store.storage.root, level, [public_id], with_metadata=True, limit=1)
         if not found:
@@ -104,7 +107,7 @@ def _module_route(level: Level, route: str, keys: frozenset[str]) -> HTTPRouteHa
 
 @get("/instances/{public_id:str}/header", operation_id="GetInstanceHeader")
 async def get_instance_header(
-    request: Request, store: NamedDependency[InstanceStore], public_id: str
+    request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str]
 ) -> dict[str, Any]:
     """The stored file's meta information (group 0002) but binary values."""
     instance = await find_instance_by_id(store.storage.root, public_id)

@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar import Request, delete, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.handlers import HTTPRouteHandler
 from litestar.status_codes import HTTP_200_OK
 
@@ -41,13 +42,13 @@ def _routes(level: Level) -> list[HTTPRouteHandler]:
         return await describe_resources(level, ids) if flag(query, "expand") else ids
 
     @get(f"{collection}/{{public_id:str}}", operation_id=f"Get{level.value}")
-    async def get_resource(public_id: str) -> dict[str, Any]:
+    async def get_resource(public_id: FromPath[str]) -> dict[str, Any]:
         """One resource described as Orthanc does."""
         return await describe_resource(level, public_id)
 
     @delete(f"{collection}/{{public_id:str}}", operation_id=f"Delete{level.value}", guards=[editor_only],
             status_code=HTTP_200_OK)
-    async def delete_resource(store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
+    async def delete_resource(store: NamedDependency[InstanceStore], public_id: FromPath[str]) -> dict[str, Any]:
         """Delete the resource, its descendants and parents left empty; name the nearest ancestor left."""
         chain = await ancestors(level, public_id)
         await store.delete(level, public_id)
@@ -62,7 +63,7 @@ def _routes(level: Level) -> list[HTTPRouteHandler]:
 
 def _descendants_route(level: Level, target: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/{target.plural}", operation_id=f"{level.value}{target.value}Descendants")
-    async def descendants(public_id: str) -> list[dict[str, Any]]:
+    async def descendants(public_id: FromPath[str]) -> list[dict[str, Any]]:
         """Every resource of the lower level under this one, described."""
         return await describe_resources(target, await descendant_ids(level, public_id, target))
 
@@ -71,7 +72,7 @@ def _descendants_route(level: Level, target: Level) -> HTTPRouteHandler:
 
 def _ancestor_route(level: Level, target: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/{target.value.lower()}", operation_id=f"{level.value}{target.value}Ancestor")
-    async def ancestor(public_id: str) -> dict[str, Any]:
+    async def ancestor(public_id: FromPath[str]) -> dict[str, Any]:
         """The resource of the higher level this one belongs to, described."""
         chain = dict(await ancestors(level, public_id))
         return await describe_resource(target, chain[target])

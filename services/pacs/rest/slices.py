@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import get
+from litestar.params import FromPath
 
 from pacsbox.pacs.rest.documents import describe_resource, describe_resources
 from pacsbox.pacs.store.ids import Level
@@ -52,7 +53,7 @@ async def series_slice_order(public_id: str) -> SliceOrder:
 
 
 @get("/series/{public_id:str}/ordered-slices", operation_id="GetSeriesOrderedSlices")
-async def get_ordered_slices(public_id: str) -> dict[str, Any]:
+async def get_ordered_slices(public_id: FromPath[str]) -> dict[str, Any]:
     """The series' instances sorted along the slice normal (a volume) or by instance number (a sequence)."""
     order = await series_slice_order(public_id)
     return {

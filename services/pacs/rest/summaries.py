@@ -19,6 +19,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.handlers import HTTPRouteHandler
 
 from pacsbox.core.errors import NotFound
@@ -59,7 +60,7 @@ def _shared(datasets: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _statistics_route(level: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/statistics", operation_id=f"Get{level.value}Statistics")
-    async def statistics(public_id: str) -> dict[str, str | int]:
+    async def statistics(public_id: FromPath[str]) -> dict[str, str | int]:
         """Counts below the resource and the size of its files."""
         return _statistics(level, await read_resource_statistics(level, public_id))
 
@@ -68,7 +69,9 @@ def _statistics_route(level: Level) -> HTTPRouteHandler:
 
 def _shared_tags_route(level: Level) -> HTTPRouteHandler:
     @get(f"/{level.plural}/{{public_id:str}}/shared-tags", operation_id=f"Get{level.value}SharedTags")
-    async def shared_tags(request: Request, store: NamedDependency[InstanceStore], public_id: str) -> dict[str, Any]:
+    async def shared_tags(
+        request: Request, store: NamedDependency[InstanceStore], public_id: FromPath[str]
+    ) -> dict[str, Any]:
         """The attributes with one value across every instance of the resource."""
         found = await find_instances_of(store.storage.root, level, [public_id], with_metadata=True)
         if not found:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
@@ -26,13 +28,17 @@ async def retrieve_mpr(
     request: Request,
     settings: NamedDependency[Settings],
     identity: NamedDependency[Identity],
-    study: str,
-    series: str,
-    plane: str = "axial",
-    index: int | None = Parameter(default=None, description="plane number from the right, anterior or inferior end; middle when absent"),
-    window: str = Parameter(default="", description="center,width in modality values (HU for CT)"),
-    image_format: str = Parameter(query="format", default="png", description="png or jpeg"),
-    viewport: str = Parameter(default="", description="width,height to fit the image in, keeping its proportions"),
+    study: FromPath[str],
+    series: FromPath[str],
+    plane: FromQuery[str] = "axial",
+    index: Annotated[
+        int | None, QueryParameter(description="plane number from the right, anterior or inferior end; middle when absent")
+    ] = None,
+    window: Annotated[str, QueryParameter(description="center,width in modality values (HU for CT)")] = "",
+    image_format: Annotated[str, QueryParameter(name="format", description="png or jpeg")] = "png",
+    viewport: Annotated[
+        str, QueryParameter(description="width,height to fit the image in, keeping its proportions")
+    ] = "",
 ) -> Response:
     """A reformatted plane of the series as PNG or JPEG; `X-Plane-Count` tells how many there are."""
     try:

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from litestar import MediaType, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import File
 
 from pacsbox.core.errors import NotFound, Unavailable
@@ -46,7 +47,7 @@ async def ohif_app_config(settings: NamedDependency[Settings]) -> Response:
 
 
 @get(["/", "/{path:path}"], operation_id="OhifFile", include_in_schema=False)
-async def ohif_file(settings: NamedDependency[Settings], path: str = "/") -> Response | File:
+async def ohif_file(settings: NamedDependency[Settings], path: FromPath[str] = "/") -> Response | File:
     """A file of the build, or `index.html` for the viewer's own pages."""
     folder = _build(settings)
     relative = PurePosixPath(path.lstrip("/"))

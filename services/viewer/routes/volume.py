@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from pacsbox.core.app import Identity
 from pacsbox.core.errors import BadRequest
@@ -20,14 +22,16 @@ async def retrieve_volume_rendering(
     request: Request,
     settings: NamedDependency[Settings],
     identity: NamedDependency[Identity],
-    study: str,
-    series: str,
-    mode: str = Parameter(default="iso", description="iso (a surface at `threshold`) or volume (composited)"),
-    threshold: float | None = Parameter(default=None, description="isosurface value, e.g. 300 for bone in HU"),
-    size: int = Parameter(default=512, description="width and height in pixels"),
-    azimuth: float = Parameter(default=0.0, description="degrees about the patient's long axis, 0 = from the front"),
-    elevation: float = Parameter(default=0.0, description="degrees above the horizontal"),
-    image_format: str = Parameter(query="format", default="png", description="png or jpeg"),
+    study: FromPath[str],
+    series: FromPath[str],
+    mode: Annotated[str, QueryParameter(description="iso (a surface at `threshold`) or volume (composited)")] = "iso",
+    threshold: Annotated[float | None, QueryParameter(description="isosurface value, e.g. 300 for bone in HU")] = None,
+    size: Annotated[int, QueryParameter(description="width and height in pixels")] = 512,
+    azimuth: Annotated[
+        float, QueryParameter(description="degrees about the patient's long axis, 0 = from the front")
+    ] = 0.0,
+    elevation: Annotated[float, QueryParameter(description="degrees above the horizontal")] = 0.0,
+    image_format: Annotated[str, QueryParameter(name="format", description="png or jpeg")] = "png",
 ) -> Response:
     """The series drawn in 3D from the front (turned by azimuth and elevation)."""
     try:

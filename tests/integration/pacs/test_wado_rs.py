@@ -255,3 +255,15 @@ def test_bad_parameters_are_400_naming_them(http: httpx.Client, series: list[Sto
     answer = http.get(series[0].path + suffix)
     assert answer.status_code == 400
     assert answer.json()["error"].startswith(f"{name}:")
+
+
+@pytest.mark.parametrize("suffix", ["", "/metadata", "/rendered"])
+def test_query_parameters_named_like_path_segments_leave_a_study_url_whole(
+    http: httpx.Client, series: list[Stored], suffix: str
+) -> None:
+    """`?series=`, `?instance=` or `?frames=` on a study's URL name nothing: the answer is the whole study."""
+    unknown = {"series": "1.2.3.999", "instance": "1.2.3.999", "frames": "2"}
+    answer = http.get(f"/pacs/studies/{series[0].study}{suffix}", params=unknown)
+    assert answer.status_code == 200, answer.text
+    count = len(answer.json()) if suffix == "/metadata" else len(multipart_parts(answer))
+    assert count == len(series)
