@@ -6,6 +6,8 @@
 ARG BASE_IMAGE=pacsbox/base:bookworm
 
 FROM ${BASE_IMAGE} AS install
+# every image a build makes carries the label, so `make images` can remove the ones a new build superseded
+LABEL pacsbox.image=install-stage
 RUN dpkg -s python3-venv >/dev/null 2>&1 || { apt-get update \
     && apt-get install -y --no-install-recommends python3 python3-venv \
     && rm -rf /var/lib/apt/lists/*; }
@@ -14,6 +16,7 @@ RUN python3 -m venv /opt/pacsbox \
     && /opt/pacsbox/bin/pip install --no-cache-dir --no-index --find-links /wheelhouse pacsbox
 
 FROM ${BASE_IMAGE}
+LABEL pacsbox.image=services
 RUN dpkg -s python3 >/dev/null 2>&1 || { apt-get update \
     && apt-get install -y --no-install-recommends python3 \
     && rm -rf /var/lib/apt/lists/*; }
