@@ -18,7 +18,7 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 
 from pacsbox.pacs.store.header_walk import WalkedHeader
-from pacsbox.pacs.store.raw_values import SharedValues, convert
+from pacsbox.pacs.store.raw_values import SharedValues, convert, person_name_json, plain_values
 
 __all__ = ["BULK_PLACEHOLDER", "BULK_THRESHOLD", "entry_of", "instance_metadata", "public_metadata", "walked_metadata"]
 
@@ -64,8 +64,19 @@ def _dumps(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _plain_json(vr: str, values: list[str]) -> dict[str, Any]:
+    """What `_element_json` makes of an element whose values `plain_values` read."""
+    if values == [""]:
+        return {"vr": vr}
+    if vr == "PN":
+        return {"vr": vr, "Value": [person_name_json(name) for name in values]}
+    return {"vr": vr, "Value": [value if value else None for value in values]}
+
+
 def _converted_entry(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
-    return f'"{raw.tag:08X}":' + _dumps(_element_json(convert(raw, encoding), ""))
+    values = plain_values(raw.VR, raw.value, encoding)
+    member = _element_json(convert(raw, encoding), "") if values is None else _plain_json(raw.VR, values)
+    return f'"{raw.tag:08X}":' + _dumps(member)
 
 
 _SHARED_ENTRIES = SharedValues(_converted_entry, max_entries=8192)

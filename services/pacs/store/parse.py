@@ -36,7 +36,7 @@ from pacsbox.pacs.store.ids import ResourceIds
 from pacsbox.pacs.store.lengths import check_lengths
 from pacsbox.pacs.store.header_walk import WalkedHeader, walk_header
 from pacsbox.pacs.store.metadata import instance_metadata, walked_metadata
-from pacsbox.pacs.store.raw_values import SharedValues, convert
+from pacsbox.pacs.store.raw_values import SharedValues, convert, plain_values
 from pacsbox.pacs.store.series_status import expected_instances
 
 __all__ = ["ParsedInstance", "dicom3_date", "dicom3_time", "fold_person_name", "parse_instance", "parse_walked"]
@@ -123,7 +123,10 @@ def _value_text(value: Any) -> str:
 
 
 def _converted_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
-    return _value_text(convert(raw, encoding).value)
+    values = plain_values(raw.VR, raw.value, encoding)
+    if values is None:
+        return _value_text(convert(raw, encoding).value)
+    return "\\".join(values).strip() if len(values) > 1 else values[0].strip(" \x00")
 
 
 _SHARED_TEXTS = SharedValues(_converted_text, max_entries=4096)
