@@ -68,9 +68,8 @@ def _plain_json(vr: str, values: list[str]) -> dict[str, Any]:
     """What `_element_json` makes of an element whose values `plain_values` read."""
     if values == [""]:
         return {"vr": vr}
-    if vr == "PN":
-        return {"vr": vr, "Value": [person_name_json(name) for name in values]}
-    return {"vr": vr, "Value": [value if value else None for value in values]}
+    value: list[Any] = [person_name_json(name) for name in values] if vr == "PN" else values
+    return _without_empty_values({"vr": vr, "Value": value})
 
 
 def _converted_entry(raw: RawDataElement, encoding: tuple[str, ...]) -> str:

@@ -117,7 +117,7 @@ def dicom3_time(text: str) -> str:
 def _value_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, pydicom.multival.MultiValue):
+    if isinstance(value, pydicom.multival.MultiValue | list):  # a list: several values `plain_values` read
         return "\\".join(str(v) for v in value).strip()
     return str(value).strip(" \x00")
 
@@ -126,7 +126,7 @@ def _converted_text(raw: RawDataElement, encoding: tuple[str, ...]) -> str:
     values = plain_values(raw.VR, raw.value, encoding)
     if values is None:
         return _value_text(convert(raw, encoding).value)
-    return "\\".join(values).strip() if len(values) > 1 else values[0].strip(" \x00")
+    return _value_text(values if len(values) > 1 else values[0])
 
 
 _SHARED_TEXTS = SharedValues(_converted_text, max_entries=4096)

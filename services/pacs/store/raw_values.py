@@ -30,7 +30,7 @@ from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_eleme
 from pydicom.dataset import Dataset
 from pydicom.valuerep import AMBIGUOUS_VR
 
-__all__ = ["SPECIFIC_CHARACTER_SET", "SharedValues", "convert", "is_shared", "plain_values"]
+__all__ = ["SPECIFIC_CHARACTER_SET", "SharedValues", "convert", "is_shared", "person_name_json", "plain_values"]
 
 T = TypeVar("T")
 
