@@ -2,7 +2,13 @@
 
 Many requests go through one curl process (a config file with `next` between
 them), which keeps the connection open as a real client would; `-w` reports
-each request's own status, time and size.
+each request's own status, time and size. Bodies are streamed from their files
+(`upload-file` with `request = POST`, Content-Length from the file's size), as
+an uploading client streams them: with `data-binary @file` curl first read the
+whole body into fresh memory, and a quarter of a CT series (37 MB) cost it
+about 10,000 page faults and 0.95 ms of CPU per slice against 0.38 ms
+streamed (Dec 6 2026, either server), CPU the two cores then lacked for the
+server being measured.
 """
 
 from __future__ import annotations
@@ -83,10 +89,15 @@ def count_matches(target: Target, url: str) -> int:
     return len(json.loads(text)) if text.strip() else 0
 
 
+def _streamed(body: Path) -> list[tuple[str, str]]:
+    """curl options POSTing the file at `body` as the request's body, read as it is sent."""
+    return [("upload-file", str(body)), ("request", "POST")]
+
+
 def post_files(target: Target, url: str, files: list[Path], content_type: str) -> tuple[list[Answer], float]:
     """POST each file as the whole body of its own request, one after the other; (answers, wall seconds)."""
-    requests = [[("url", url), ("data-binary", f"@{f}"), ("header", f"Content-Type: {content_type}"),
-                 ("header", "Expect:")] for f in files]
+    requests = [[("url", url), *_streamed(f), ("header", f"Content-Type: {content_type}"), ("header", "Expect:")]
+                for f in files]
     return _run(target, requests, (200,))
 
 
@@ -113,7 +124,7 @@ def stow_body(files: list[Path], path: Path) -> Path:
 
 def stow(target: Target, body: Path) -> Answer:
     """One STOW-RS request to `{dicomweb}/studies` with a prepared body."""
-    requests = [[("url", f"{target.dicomweb}/studies"), ("data-binary", f"@{body}"),
+    requests = [[("url", f"{target.dicomweb}/studies"), *_streamed(body),
                  ("header", f"Content-Type: {STOW_TYPE}"), ("header", "Accept: application/dicom+json"),
                  ("header", "Expect:")]]
     return _run(target, requests, (200,))[0][0]

@@ -49,10 +49,9 @@ def stow_rate(target: Target, files: SeriesFiles, body: Path) -> float:
 def _stow_parallel(target: Target, files: SeriesFiles, bodies: list[Path]) -> float:
     """Instances per second, from the first request's start to the last one's end, one client per body.
 
-    Each request's start is its end less curl's own transfer time, as the one-client row counts it: a
-    curl reads its whole body (a quarter of the series, 37 MB) into memory before it connects, and starting
-    four of them and reading their bodies took 90 to 120 ms of a 510 to 670 ms round (Dec 5 2026), which
-    is the clients' time, not the server's."""
+    Each request's start is its end less curl's own transfer time, as the one-client row counts it: starting
+    four curl processes is the clients' time, not the server's (when curl still read its whole body into
+    memory before it connected, that took 90 to 120 ms of a 510 to 670 ms round, Dec 5 2026)."""
 
     def timed(body: Path) -> tuple[float, float]:
         seconds = stow(target, body).seconds

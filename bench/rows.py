@@ -29,7 +29,7 @@ def figure(samples: list[float], scale: float = 1.0, better: str = "lower") -> F
     return Figure(statistics.median(ordered), p95 if len(ordered) > 1 else None)
 
 
-TURNS = 3
+TURNS = 5
 """How many times each server is measured on a row that reads what is stored, taking turns to go first."""
 
 

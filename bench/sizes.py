@@ -11,8 +11,11 @@ __all__ = ["DEFAULT", "QUICK", "Sizes"]
 class Sizes:
     """Every size the run depends on; `python -m bench --help` lists them as flags."""
 
-    ingest_runs: int = 3
-    """Times each CT ingest row runs, each on a fresh series (median and worst are reported)."""
+    ingest_runs: int = 5
+    """Times each ingest row runs, each on a fresh series (median and worst are reported). Five, not three: in
+    Dec 5's runs the worst of a server's three rounds often read far below the other two (pacsbox's four-client
+    STOW-RS 429 instances/s against medians of 555 to 576), so one more slow moment of the shared machine
+    decided a row's median."""
     ct_slices: int = 300
     """Slices of each CT series (STOW-RS, C-STORE, REST and retrieval scenarios)."""
     ct_size: int = 512
@@ -38,10 +41,10 @@ class Sizes:
     settle_s: int = 420
     """Seconds the run may wait, before measuring, for file creation on its disk to cost what it normally does
     (`bench/disk_settle.py`: after a large deletion, ext4 without a journal pays for a minute or more)."""
-    disk_gb: int = 11
+    disk_gb: int = 16
     """Free space, in GB, the run needs where it works (data, both servers' storage): a run at default sizes
-    peaked at 9.0 GB (Dec 5, `df` each second, STOW-RS through the front in three turns). On a fuller disk a
-    server fails mid-run, so the run refuses to start."""
+    peaked at 13.9 GB (Dec 6 2026, `df` each second, five ingest rounds). On a fuller disk a server fails
+    mid-run, so the run refuses to start."""
 
 
 DEFAULT = Sizes()
