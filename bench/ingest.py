@@ -29,10 +29,11 @@ __all__ = ["ingest_rows", "stow_rate"]
 CLIENTS = 4
 
 
-def _check_stored(target: Target, files: SeriesFiles) -> None:
+def _check_stored(target: Target, files: SeriesFiles, row: str = "") -> None:
     count = count_matches(target, f"{target.dicomweb}/studies/{files.study}/series/{files.series}/instances")
     if count != len(files.files):
-        raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of {files.series}")
+        after = f" after its {row} row" if row else ""
+        raise RuntimeError(f"{target.name} holds {count} of the {len(files.files)} instances of {files.series}{after}")
 
 
 def _stow(target: Target, files: SeriesFiles, body: Path) -> float:
@@ -110,7 +111,7 @@ def _round(
     for key, measure in measures.items():
         with profiler.record(target, key), cpu_use(target.pid, len(series[key].files)) as use:
             rate = measure()
-        _check_stored(target, series[key])  # outside the timed and metered work
+        _check_stored(target, series[key], key)  # outside the timed and metered work
         result[key] = rate, use
     return result
 
