@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.disk_settle import NORMAL_US
-from bench.rows import Ceiling, Figure, Goal, Row, number
+from bench.rows import TURNS, Ceiling, Figure, Goal, Row, number
 
 __all__ = ["rerender", "write_report"]
 
@@ -62,12 +62,14 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "in the same run, on the same generated data, each measured directly over plain HTTP on loopback",
         "(pacsbox: `pacsbox serve pacs`, SQLite index; Orthanc: Debian's package with its DICOMweb plugin,",
         "configuration in `bench/orthanc.json`). Clients are curl (one kept-alive connection per list of",
-        "requests) and dcmtk's storescu. The rows \"through nginx TLS\" measure both servers a second time behind",
-        "nginx on loopback TLS: pacsbox behind its own front (`pacsbox up`, each request's token checked by",
-        "`auth_request`), a fresh Orthanc behind an nginx with the same transport lines (workers, TLS,",
-        "buffers, limits) and no token check; each row's note gives both servers' direct figures. Rows that",
-        "read what is stored run in three turns, the servers alternating which goes first; their figure is the",
-        "median of the turns' medians, their p95 the worst turn's.",
+        "requests, bodies streamed from their files) and dcmtk's storescu. The rows \"through nginx TLS\" measure",
+        "both servers a second time behind nginx on loopback TLS: pacsbox behind its own front (`pacsbox up`,",
+        "each request's token checked by `auth_request`), a fresh Orthanc behind an nginx with the same transport",
+        "lines (workers, TLS, buffers, limits) and no token check; each row's note gives both servers' direct",
+        f"figures. Ingest rows run {info['sizes']['ingest_runs']} rounds, each on fresh data, the servers taking turns",
+        "to go first; their figure is the median round, their p95 the worst. Rows that read what is stored run in",
+        f"{TURNS} turns, the servers alternating which goes first; their figure is the median of the turns' medians,",
+        "their p95 the worst turn's.",
         "",
         f"- command: `{info['command']}` ({info['mode']} sizes; `make bench` runs `python -m bench`,"
         f" `make bench-quick` adds `--quick`), {info['date']}, {info['duration_s']:.0f} s in all",
