@@ -18,6 +18,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,9 +123,30 @@ def stow_body(files: list[Path], path: Path) -> Path:
     return path
 
 
+def _failure_reasons(answer: bytes) -> Counter[str]:
+    """The FailureReason (0008,1197) of each item of a STOW-RS answer's FailedSOPSequence (0008,1198), counted."""
+    failed = json.loads(answer).get("00081198", {}).get("Value", []) if answer.strip() else []
+    reasons: Counter[str] = Counter()
+    for item in failed:
+        values = item.get("00081197", {}).get("Value", [])
+        reasons[f"0x{values[0]:04X}" if values and isinstance(values[0], int) else "(none given)"] += 1
+    return reasons
+
+
 def stow(target: Target, body: Path) -> Answer:
-    """One STOW-RS request to `{dicomweb}/studies` with a prepared body."""
+    """One STOW-RS request to `{dicomweb}/studies` with a prepared body.
+
+    Raises:
+        RuntimeError: the server answered 200 yet listed instances it did not store (FailedSOPSequence).
+    """
     requests = [[("url", f"{target.dicomweb}/studies"), *_streamed(body),
                  ("header", f"Content-Type: {STOW_TYPE}"), ("header", "Accept: application/dicom+json"),
                  ("header", "Expect:")]]
-    return _run(target, requests, (200,))[0][0]
+    with tempfile.NamedTemporaryFile(suffix=".json") as answer:
+        result = _run(target, requests, (200,), answer.name)[0][0]
+        reasons = _failure_reasons(Path(answer.name).read_bytes())
+    if reasons:
+        listed = ", ".join(f"{count} x {reason}" for reason, count in reasons.most_common())
+        raise RuntimeError(f"{target.name} did not store {reasons.total()} instance(s) of {body.name}: "
+                           f"FailureReason {listed}")
+    return result

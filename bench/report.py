@@ -55,6 +55,7 @@ def _disk_line(disk: dict[str, Any] | None) -> list[str]:
 def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> str:
     by_key = {c.key: c for c in ceilings}
     m = info["machine"]
+    rounds = info["sizes"]["ingest_runs"]
     lines = [
         "# Performance: pacsbox beside Orthanc",
         "",
@@ -66,8 +67,8 @@ def markdown(rows: list[Row], ceilings: list[Ceiling], info: dict[str, Any]) -> 
         "both servers a second time behind nginx on loopback TLS: pacsbox behind its own front (`pacsbox up`,",
         "each request's token checked by `auth_request`), a fresh Orthanc behind an nginx with the same transport",
         "lines (workers, TLS, buffers, limits) and no token check; each row's note gives both servers' direct",
-        f"figures. Ingest rows run {info['sizes']['ingest_runs']} rounds, each on fresh data, the servers taking turns",
-        "to go first; their figure is the median round, their p95 the worst. Rows that read what is stored run in",
+        f"figures. Ingest rows run {rounds} round{'s' if rounds != 1 else ''}, each on fresh data, the servers taking",
+        "turns to go first; their figure is the median round, their p95 the worst. Rows that read what is stored run in",
         f"{TURNS} turns, the servers alternating which goes first; their figure is the median of the turns' medians,",
         "their p95 the worst turn's.",
         "",

@@ -11,12 +11,19 @@ import json
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from bench.__main__ import main
+from bench.data import SeriesFiles
 from bench.disk_settle import INTERVAL_S, PROBE_FILES, DiskSettle, create_cost_us, settle
+from bench.http import Target, stow
+from bench.ingest import _check_stored, _cstore
 from bench.report import markdown, rerender
 
 TINY = ["--quick", "--ingest-runs", "2", "--ct-slices", "8", "--ct-size", "128", "--mr-slices", "4", "--frames", "3", "--jpeg-slices", "3",
@@ -101,9 +108,6 @@ def test_bench_refuses_to_start_without_the_disk_space_it_needs(tmp_path: Path,
 
 
 def test_a_failed_storescu_names_the_server_and_what_storescu_printed(tmp_path: Path) -> None:
-    from bench.data import SeriesFiles
-    from bench.http import Target
-    from bench.ingest import _cstore
     from tests.support.dicom import make_series
     from tests.support.ports import free_port
 
@@ -114,6 +118,57 @@ def test_a_failed_storescu_names_the_server_and_what_storescu_printed(tmp_path: 
     refused = r"storescu to orthanc \(ORTHANC at port \d+\) exited with \d+: .*ssociation"
     with pytest.raises(RuntimeError, match=refused):
         _cstore(nobody, files)
+
+
+@contextmanager
+def _answering(answer: object) -> Iterator[str]:
+    """A loopback HTTP server answering every GET and POST with 200 and `answer` as DICOM JSON; its URL."""
+
+    class Fixed(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/dicom+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Fixed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_a_server_holding_fewer_instances_than_it_was_sent_is_named_with_the_row(tmp_path: Path) -> None:
+    """A store answered with 200 but not kept must stop the run, saying which server and after which row."""
+    one = [{"00080018": {"vr": "UI", "Value": ["1.2.3.1"]}}]  # a QIDO-RS answer listing one instance
+    files = SeriesFiles("1.2.3", "1.2.3.4", ("1.2.3.1", "1.2.3.2"), (tmp_path / "a.dcm", tmp_path / "b.dcm"))
+    with _answering(one) as url:
+        with pytest.raises(RuntimeError, match=r"^orthanc holds 1 of the 2 instances of 1\.2\.3\.4 after its stow4 row$"):
+            _check_stored(Target("orthanc", url, url, 0), files, "stow4")
+        _check_stored(Target("orthanc", url, url, 0), dataclasses.replace(files, sops=files.sops[:1], files=files.files[:1]))
+
+
+def test_a_stow_answer_listing_failed_instances_stops_the_run_with_their_reasons(tmp_path: Path) -> None:
+    body = tmp_path / "stow.body"
+    body.write_bytes(b"--x--\r\n")
+    failed = {"00081198": {"vr": "SQ", "Value": [{"00081197": {"vr": "US", "Value": [reason]}}
+                                                  for reason in (0xA700, 0xC000, 0xA700)]}}
+    with _answering(failed) as url:
+        with pytest.raises(RuntimeError, match=r"^orthanc did not store 3 instance\(s\) of stow\.body: "
+                                               r"FailureReason 2 x 0xA700, 1 x 0xC000$"):
+            stow(Target("orthanc", url, url, 0), body)
+    stored = {"00081199": {"vr": "SQ", "Value": [{"00081155": {"vr": "UI", "Value": ["1.2.3.1"]}}]}}
+    with _answering(stored) as url:
+        assert stow(Target("orthanc", url, url, 0), body).status == 200
 
 
 def test_the_memory_sampler_catches_a_childs_peak_that_lasts_under_a_second() -> None:
