@@ -25,6 +25,7 @@ from bench.disk_settle import INTERVAL_S, PROBE_FILES, DiskSettle, create_cost_u
 from bench.http import Target, stow
 from bench.ingest import _check_stored, _cstore
 from bench.report import markdown, rerender
+from bench.rows import TURNS
 
 TINY = ["--quick", "--ingest-runs", "2", "--ct-slices", "8", "--ct-size", "128", "--mr-slices", "4", "--frames", "3", "--jpeg-slices", "3",
         "--studies", "20", "--searches", "3", "--metadata-runs", "2", "--retrieve-runs", "2", "--frame-requests", "3",
@@ -71,6 +72,7 @@ def test_bench_measures_both_servers_and_writes_the_report(tmp_path: Path) -> No
 
     table = (tmp_path / "docs" / "PERFORMANCE.md").read_text()
     assert "| scenario | unit | pacsbox | p95 | Orthanc | p95 | ratio | goal | result |" in table
+    assert "Ingest rows run 2 rounds," in table and f"run in\n{TURNS} turns," in table  # --ingest-runs 2, as run
     for name in rows:
         assert f"| {name} |" in table
     rerender(tmp_path / "docs")  # the Markdown again from the JSON alone (after the findings change)
@@ -207,6 +209,13 @@ def test_the_run_waits_while_creating_a_file_costs_more_than_normal(tmp_path: Pa
     found = settle(tmp_path, 420, measure=lambda _: next(costs), sleep=clock.sleep, clock=lambda: clock.now)
     assert found == DiskSettle(first_us=700.0, last_us=20.0, waited_s=2 * INTERVAL_S)
     assert clock.sleeps == [INTERVAL_S, INTERVAL_S]  # measured again after each wait, stopped once normal
+
+
+def test_a_probe_at_37_us_is_waited_for() -> None:
+    """What creating a file cost here a few minutes after another run's deletion: its ingest rows read lower."""
+    costs, clock = iter([37.0, 17.0]), _Clock()
+    found = settle(Path("unused"), 420, measure=lambda _: next(costs), sleep=clock.sleep, clock=lambda: clock.now)
+    assert found == DiskSettle(first_us=37.0, last_us=17.0, waited_s=INTERVAL_S)
 
 
 def test_the_wait_ends_at_its_limit_and_the_report_says_the_disk_had_not_settled(tmp_path: Path) -> None:
