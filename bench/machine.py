@@ -7,6 +7,7 @@ import platform
 import re
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +30,32 @@ def _cpu_model() -> str:
     return match.group(1) if match else platform.processor()
 
 
+def _pacsbox_source() -> tuple[str, str]:
+    """The commit measured and its subject; outside a git checkout (an unpacked archive), the installed version."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(Path(__file__).parent), "log", "-1", "--format=%h%n%s"],
+            capture_output=True, text=True, timeout=10,
+        )
+    except OSError:  # git is not installed
+        result = None
+    if result is not None and result.returncode == 0 and result.stdout.strip():
+        commit, _, subject = result.stdout.strip().partition("\n")
+        return commit, subject
+    try:
+        installed = f"version {version('pacsbox')}"
+    except PackageNotFoundError:
+        installed = "version unknown"
+    return installed, "not a git checkout"
+
+
 def load() -> list[float]:
     """1, 5 and 15 minute load averages."""
     return [round(x, 2) for x in os.getloadavg()]
 
 
 def machine(data_dir: Path, versions: dict[str, str]) -> dict[str, Any]:
-    git = ["git", "-C", str(Path(__file__).parent), "log", "-1"]
-    commit, subject = _first_line([*git, "--format=%h"]), _first_line([*git, "--format=%s"])
+    commit, subject = _pacsbox_source()
     disk = psutil.disk_usage(str(data_dir))
     return {
         "cores": os.cpu_count(),

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from bench.data import SeriesFiles
 from bench.disk_settle import INTERVAL_S, PROBE_FILES, DiskSettle, create_cost_us, settle
 from bench.http import Target, stow
 from bench.ingest import _check_stored, _cstore
+from bench.machine import _pacsbox_source
 from bench.report import markdown, rerender
 from bench.rows import TURNS
 
@@ -231,3 +233,14 @@ def test_creating_files_is_measured_on_the_disk_and_the_files_are_kept(tmp_path:
     assert create_cost_us(tmp_path) > 0 and create_cost_us(tmp_path) > 0
     probes = sorted(tmp_path.iterdir())
     assert len(probes) == 2 and all(len(list(probe.iterdir())) == PROBE_FILES for probe in probes)
+
+
+def test_the_report_names_the_commit_measured_or_outside_git_the_installed_version(tmp_path: Path) -> None:
+    head = subprocess.run(["git", "log", "-1", "--format=%h"], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parent).stdout.strip()
+    assert _pacsbox_source()[0] == head
+    unpacked = tmp_path / "machine.py"  # the bench from an unpacked archive: no .git around it
+    unpacked.write_text(Path(sys.modules["bench.machine"].__file__ or "").read_text())
+    shown = subprocess.run([sys.executable, "-c", f"import runpy; print(runpy.run_path({str(unpacked)!r})['_pacsbox_source']())"],
+                           capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == str((f"version {version('pacsbox')}", "not a git checkout"))
